@@ -1,0 +1,153 @@
+"""Every hook roost calls, and the marker pair plugins use.
+
+Plugins are registered under the entry-point group ``roost``. Built-in defaults
+are ``trylast`` so a third-party implementation runs first and can override them.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+
+    from roost.http import Client
+    from roost.types import (
+        Credentials,
+        IndexSource,
+        InstalledDistribution,
+        NormalizedName,
+        Options,
+        ProjectLinks,
+        Refusal,
+        Scheme,
+        Settings,
+        SettingsLayer,
+        Target,
+    )
+
+PROJECT_NAME = "roost"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec
+def roost_add_options(command: str) -> Sequence[click.Option]:
+    """Return extra click options for a command.
+
+    :param command: the command's name, e.g. ``"install"``.
+
+    The values arrive in the ``options`` argument of the other hooks under the
+    options' parameter names.
+    """
+    raise NotImplementedError  # pragma: no cover  (spec only)
+
+
+@hookspec
+def roost_settings_layers(command: str) -> Sequence[SettingsLayer]:
+    """Return settings layers with lower precedence than roost's own.
+
+    :param command: the running command, for per-command config sections.
+
+    roost's own layers (command line, ``ROOST_*`` variables, roost's config file)
+    always win; layers from this hook follow in the order plugins answer.
+    ``pip_config`` returns pip's variables and pip's config files here.
+    """
+    raise NotImplementedError  # pragma: no cover
+
+
+@hookspec(firstresult=True)
+def roost_ssl_context(settings: Settings) -> ssl.SSLContext | None:
+    """Return the SSL context every HTTPS connection (and HTTPS proxy) uses.
+
+    :param settings: the merged settings (``cert``, ``client-cert``, ...).
+
+    Stops at first non-None result.
+    """
+    raise NotImplementedError  # pragma: no cover
+
+
+@hookspec(firstresult=True)
+def roost_http_auth(url: str, settings: Settings) -> Credentials | None:
+    """Return credentials for a request to *url*, or None to send none.
+
+    :param url: the URL about to be requested, without credentials.
+    :param settings: the merged settings.
+
+    Stops at first non-None result.
+    """
+    raise NotImplementedError  # pragma: no cover
+
+
+@hookspec
+def roost_index_sources(settings: Settings) -> Sequence[IndexSource]:
+    """Return the index and find-links sources to look projects up in.
+
+    :param settings: the merged settings.
+
+    Sources are asked in the order returned, plugin by plugin.
+    """
+    raise NotImplementedError  # pragma: no cover
+
+
+@hookspec(firstresult=True)
+def roost_index_lookup(
+    project: NormalizedName, source: IndexSource, client: Client
+) -> ProjectLinks | None:
+    """Return what *source* lists for *project*, or None if this plugin cannot read it.
+
+    :param project: the normalised project name.
+    :param source: the source to ask.
+    :param client: roost's HTTP client (TLS, auth, proxies, retries already set up).
+
+    A source that does not know the project answers ``ProjectLinks(found=False)``.
+    Stops at first non-None result.
+    """
+    raise NotImplementedError  # pragma: no cover
+
+
+@hookspec(firstresult=True)
+def roost_select_scheme(target: Target, options: Options) -> Scheme | None:
+    """Return where files go for this install.
+
+    :param target: the interpreter installed into.
+    :param options: the command's options (``--user``, ``--target``, ...).
+
+    ``--root`` is applied by the core afterwards. Stops at first non-None result.
+    """
+    raise NotImplementedError  # pragma: no cover
+
+
+@hookspec
+def roost_check_install(target: Target, scheme: Scheme, options: Options) -> Sequence[Refusal]:
+    """Return reasons to refuse this install (empty when fine).
+
+    :param target: the interpreter installed into.
+    :param scheme: the scheme chosen by ``roost_select_scheme``.
+    :param options: the command's options.
+
+    The core collects every guard's refusals and reports all of them at once.
+    """
+    raise NotImplementedError  # pragma: no cover
+
+
+@hookspec
+def roost_post_install(
+    target: Target,
+    scheme: Scheme,
+    installed: Sequence[InstalledDistribution],
+    options: Options,
+) -> None:
+    """Act after a successful install (warnings, bytecode, an SBOM, ...).
+
+    :param target: the interpreter installed into.
+    :param scheme: the scheme files went to.
+    :param installed: what this command installed.
+    :param options: the command's options.
+    """
+    raise NotImplementedError  # pragma: no cover

@@ -1,0 +1,258 @@
+"""Frozen values passed to and returned by roost's hooks.
+
+Hooks take and return these small dataclasses, never bare dicts or tuples, so a
+plugin written against one roost version keeps working when a field is added.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, NewType
+from urllib.parse import urlsplit, urlunsplit
+
+#: A project name normalised as PEP 503 says (lowercase, runs of ``-_.`` as ``-``).
+NormalizedName = NewType("NormalizedName", str)
+
+SCHEME_KEYS = ("purelib", "platlib", "headers", "scripts", "data")
+
+
+def redact_url(url: str) -> str:
+    """Return *url* with any password (or lone token) replaced by ``****``."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, sep, _password = userinfo.partition(":")
+    # A lone user part is usually a token (``https://TOKEN@host``): hide it too.
+    shown = f"{user}:****" if sep else "****"
+    return urlunsplit(parts._replace(netloc=f"{shown}@{host}"))
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """Where each kind of file of a wheel goes, as ``installer`` wants it.
+
+    ``headers`` is the directory under which a distribution's headers go in a
+    sub-directory named after it (``{headers}/{dist_name}/``), as pip lays them out.
+    """
+
+    purelib: str
+    platlib: str
+    headers: str
+    scripts: str
+    data: str
+    #: A short name for messages: ``venv``, ``user``, ``target``, ``prefix``, ...
+    name: str = "default"
+
+    def as_dict(self) -> dict[str, str]:
+        return {key: getattr(self, key) for key in SCHEME_KEYS}
+
+    def rerooted(self, root: str) -> Scheme:
+        """The same scheme with every path moved under *root* (pip's ``--root``)."""
+
+        def move(path: str) -> str:
+            drive_less = path.split(":", 1)[-1] if ":" in path[:3] else path
+            return posixpath.join(root, drive_less.lstrip("/\\"))
+
+        return replace(self, **{key: move(getattr(self, key)) for key in SCHEME_KEYS})
+
+
+@dataclass(frozen=True)
+class Target:
+    """Everything roost knows about the interpreter it installs into.
+
+    Every field was read by running the target interpreter itself: roost may run
+    from a different Python (pipx), so nothing here comes from roost's own ``sys``.
+    """
+
+    executable: str
+    version: tuple[int, int, int]
+    implementation: str
+    prefix: str
+    base_prefix: str
+    is_venv: bool
+    #: ``include-system-site-packages`` of a venv (always False outside one).
+    system_site_packages: bool
+    #: ``site.ENABLE_USER_SITE`` is true for this interpreter.
+    user_site_enabled: bool
+    user_base: str
+    user_site: str
+    #: Paths of the interpreter's own scheme (venv or system), with headers as pip has them.
+    default_scheme: Scheme
+    #: Paths of the preferred user scheme under ``user_base``.
+    user_scheme: Scheme
+    #: sysconfig templates with ``{base}``, ``{platbase}`` and ``{userbase}`` left in.
+    prefix_template: Mapping[str, str]
+    user_template: Mapping[str, str]
+    #: The PEP 508 marker environment.
+    markers: Mapping[str, str]
+    #: Supported wheel tags (``cp312-cp312-manylinux_2_36_x86_64``), most preferred first.
+    tags: Sequence[str]
+    #: Path of the PEP 668 ``EXTERNALLY-MANAGED`` file, when the interpreter has one.
+    externally_managed: str | None
+    #: The interpreter's ``sys.path`` at start-up (with user site when enabled).
+    sys_path: Sequence[str]
+
+    @property
+    def python_version(self) -> str:
+        return f"{self.version[0]}.{self.version[1]}"
+
+    @property
+    def full_version(self) -> str:
+        return ".".join(str(part) for part in self.version)
+
+    def scheme_from_template(
+        self, template: Mapping[str, str], *, base: str, name: str
+    ) -> Scheme:
+        """Fill a sysconfig template for a different base (``--prefix``, ``PYTHONUSERBASE``)."""
+        paths = {
+            key: value.replace("{base}", base)
+            .replace("{platbase}", base)
+            .replace("{userbase}", base)
+            for key, value in template.items()
+        }
+        return Scheme(name=name, **paths)
+
+
+@dataclass(frozen=True)
+class Options:
+    """The parsed options of the running command, including those plugins added."""
+
+    command: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self.values.get(name, default)
+        return default if value is None else value
+
+    def flag(self, name: str) -> bool:
+        return bool(self.values.get(name))
+
+
+@dataclass(frozen=True)
+class SettingsLayer:
+    """One source of settings, e.g. the command line or one pip.conf file.
+
+    Keys are option names without dashes in front (``index-url``); values are a
+    string or, for options that take several values, a tuple of strings.
+    """
+
+    name: str
+    values: Mapping[str, str | tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings layers, highest precedence first.
+
+    Order: command line > ``ROOST_*`` variables > roost's config file > layers
+    from ``roost_settings_layers`` (pip's variables, then pip's files).
+    """
+
+    layers: tuple[SettingsLayer, ...] = ()
+
+    def lookup(self, key: str) -> tuple[str | tuple[str, ...], SettingsLayer] | None:
+        for layer in self.layers:
+            if key in layer.values:
+                return layer.values[key], layer
+        return None
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        found = self.lookup(key)
+        if found is None:
+            return default
+        value = found[0]
+        return value if isinstance(value, str) else " ".join(value)
+
+    def get_list(self, key: str) -> tuple[str, ...]:
+        found = self.lookup(key)
+        if found is None:
+            return ()
+        value = found[0]
+        return tuple(value.split()) if isinstance(value, str) else value
+
+    def get_bool(self, key: str, default: bool = False) -> bool:
+        value = self.get(key)
+        if value is None:
+            return default
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+
+    def origin(self, key: str) -> str | None:
+        found = self.lookup(key)
+        return None if found is None else found[1].name
+
+
+@dataclass(frozen=True)
+class IndexSource:
+    """A place links come from: a simple index or a find-links location."""
+
+    url: str
+    #: ``"index"`` (PEP 503/691 simple API) or ``"find-links"``.
+    kind: str
+    #: Which settings layer configured it, for messages.
+    origin: str = ""
+
+    @property
+    def display(self) -> str:
+        return redact_url(self.url)
+
+
+@dataclass(frozen=True)
+class Link:
+    """One file of a project as a source lists it."""
+
+    url: str
+    filename: str
+    source: IndexSource
+    #: ``{"sha256": "..."}`` as the source gave them.
+    hashes: Mapping[str, str] = field(default_factory=dict)
+    requires_python: str | None = None
+    #: None when not yanked, else the reason (possibly empty), as PEP 592 says.
+    yanked: str | None = None
+    #: PEP 658/714: None when no ``.metadata`` file is offered, else its hashes.
+    metadata_hashes: Mapping[str, str] | None = None
+
+    @property
+    def is_wheel(self) -> bool:
+        return self.filename.endswith(".whl")
+
+
+@dataclass(frozen=True)
+class ProjectLinks:
+    """What one source says about one project."""
+
+    project: NormalizedName
+    source: IndexSource
+    links: tuple[Link, ...] = ()
+    #: False when the source does not know the project (a 404); the next source is asked.
+    found: bool = True
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    password: str
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One guard's reason not to install, with what the user can do about it."""
+
+    plugin: str
+    reason: str
+    remedies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class InstalledDistribution:
+    """A distribution the running command installed."""
+
+    name: str
+    version: str
+    #: Absolute paths of every file written, as recorded in RECORD.
+    files: tuple[str, ...] = ()
+    #: Names of the console and GUI scripts written to the scheme's scripts directory.
+    scripts: tuple[str, ...] = ()
+    requested: bool = False
