@@ -1,0 +1,35 @@
+"""Where roost keeps its cache: ``--cache-dir``, ``ROOST_CACHE_DIR``, else the platform's."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from roost.types import Settings
+
+
+def cache_root(settings: Settings) -> Path | None:
+    """The cache directory, or None when ``--no-cache-dir`` / ``no-cache-dir`` is set."""
+    if settings.get_bool("no-cache-dir"):
+        return None
+    configured = settings.get("cache-dir")
+    if configured:
+        return Path(configured).expanduser()
+    import platformdirs
+
+    return platformdirs.user_cache_path("roost")
+
+
+def lock_path(settings: Settings, environment: str) -> Path:
+    """The lock file that serialises roost runs on one environment.
+
+    It lives in the cache (or the temp dir) rather than the environment so that an
+    install leaves nothing of roost's behind in site-packages.
+    """
+    import tempfile
+
+    root = cache_root(settings) or Path(tempfile.gettempdir()) / "roost"
+    digest = hashlib.sha256(str(Path(environment).resolve()).encode()).hexdigest()[:24]
+    path = root / "locks" / f"{digest}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path

@@ -1,0 +1,138 @@
+"""Get metadata and wheel files for links: PEP 658 ``.metadata`` first, the wheel second.
+
+Every remote file lands in the run's download directory, verified against the
+hashes the index gave (and any ``--hash`` the user pinned) before anyone reads it.
+"""
+
+from __future__ import annotations
+
+import threading
+import zipfile
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+from roost.errors import HashMismatchError, InstallError, NetworkError
+from roost.http import Client, check_hashes, file_hashes
+from roost.types import Link, redact_url
+
+#: Downloads run side by side, over the one client's connection pool.
+DOWNLOAD_CONCURRENCY = 8
+
+
+def local_path(url: str) -> Path | None:
+    """The filesystem path of a ``file://`` URL, else None."""
+    parts = urlsplit(url)
+    if parts.scheme != "file":
+        return None
+    return Path(url2pathname(unquote(parts.path)))
+
+
+def metadata_from_wheel(path: Path) -> str:
+    """The METADATA text of the wheel at *path*."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [
+                name
+                for name in archive.namelist()
+                if name.count("/") == 1 and name.endswith(".dist-info/METADATA")
+            ]
+            if len(names) != 1:
+                raise InstallError(f"{path.name} is not a valid wheel: it has no single METADATA")
+            return archive.read(names[0]).decode("utf-8")
+    except (zipfile.BadZipFile, OSError, UnicodeDecodeError) as exc:
+        raise InstallError(f"{path.name} is not a valid wheel: {exc}") from None
+
+
+class Fetcher:
+    """Fetches files for one run; thread-safe, each URL fetched at most once."""
+
+    def __init__(self, client: Client, download_dir: Path) -> None:
+        self._client = client
+        self._dir = download_dir
+        self._lock = threading.Lock()
+        self._wheels: dict[str, Future[Path]] = {}
+        self._metadata: dict[str, Future[str]] = {}
+        self._pool = ThreadPoolExecutor(DOWNLOAD_CONCURRENCY, thread_name_prefix="roost-fetch")
+        #: Extra hashes the user pinned per link URL (``--hash``), checked with the index's.
+        self.pinned: dict[str, Mapping[str, tuple[str, ...]]] = {}
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def wheel(self, link: Link) -> Future[Path]:
+        """Start (or join) fetching the file of *link*; the future gives its verified path."""
+        with self._lock:
+            future = self._wheels.get(link.url)
+            if future is None:
+                future = self._pool.submit(self._fetch_wheel, link)
+                self._wheels[link.url] = future
+            return future
+
+    def metadata(self, link: Link) -> Future[str]:
+        """Start (or join) reading the core metadata of the file of *link*."""
+        with self._lock:
+            future = self._metadata.get(link.url)
+            if future is None:
+                future = self._pool.submit(self._fetch_metadata, link)
+                self._metadata[link.url] = future
+            return future
+
+    def _fetch_wheel(self, link: Link) -> Path:
+        path = local_path(link.url)
+        if path is not None:
+            if not path.is_file():
+                raise NetworkError(f"{link.filename}: {path} does not exist")
+            names = tuple(name for name in link.hashes if name in {"sha256", "sha384", "sha512"})
+            actual = file_hashes(path, names or ("sha256",))
+            check_hashes(link.filename, link.hashes, actual)
+            self._check_pinned(link, path)
+            return path
+        dest = self._dir / link.filename
+        self._client.download(link.url, dest, link.hashes)
+        self._check_pinned(link, dest)
+        return dest
+
+    def _check_pinned(self, link: Link, path: Path) -> None:
+        pinned = self.pinned.get(link.url)
+        if not pinned:
+            return
+        actual = file_hashes(path, tuple(pinned))
+        if not any(actual[name] in values for name, values in pinned.items()):
+            wanted = ", ".join(f"{n}:{v}" for n, values in pinned.items() for v in values)
+            raise HashMismatchError(
+                f"hash mismatch for {link.filename}: none of the --hash values matched.\n"
+                f"  expected one of {wanted}\n"
+                f"       got {', '.join(f'{n}:{h}' for n, h in actual.items())}"
+            )
+
+    def _fetch_metadata(self, link: Link) -> str:
+        if link.metadata_hashes is not None:
+            text = self._pep658(link)
+            if text is not None:
+                return text
+        return metadata_from_wheel(self._fetch_wheel(link))
+
+    def _pep658(self, link: Link) -> str | None:
+        url = link.url + ".metadata"
+        path = local_path(url)
+        if path is not None:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                return None
+        else:
+            response = self._client.get(url)
+            if response.status_code != 200:
+                # An index that advertises a metadata file but cannot serve it: fall
+                # back to the wheel rather than fail the install.
+                return None
+            data = response.content
+        import hashlib
+
+        expected = link.metadata_hashes or {}
+        actual = {name: hashlib.new(name, data).hexdigest() for name in expected}
+        check_hashes(f"{redact_url(url)}", expected, actual)
+        return data.decode("utf-8")

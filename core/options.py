@@ -1,0 +1,118 @@
+"""Reusable click options, and config-backed defaults for every option.
+
+As with pip, any option can also come from a setting with its long name
+(``ROOST_NO_DEPS=1``, ``no-deps = true`` in roost's config, ``PIP_NO_DEPS``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import click
+from click.core import ParameterSource
+
+from roost.types import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def long_name(param: click.Parameter) -> str | None:
+    names = [o for o in getattr(param, "opts", []) if o.startswith("--")]
+    return max(names, key=len)[2:] if names else None
+
+
+def python_option(f: F) -> F:
+    return click.option(
+        "--python",
+        metavar="PYTHON",
+        help="Interpreter or virtual environment to act on (default: $VIRTUAL_ENV, "
+        "a .venv here or above, then python3 on PATH).",
+    )(f)
+
+
+def index_options(f: F) -> F:
+    decorators = [
+        click.option("-i", "--index-url", metavar="URL", help="Base URL of a simple index."),
+        click.option(
+            "--extra-index-url",
+            metavar="URL",
+            multiple=True,
+            help="More simple indexes, asked after --index-url.",
+        ),
+        click.option(
+            "-f",
+            "--find-links",
+            metavar="URL",
+            multiple=True,
+            help="A folder or HTML page listing distribution files.",
+        ),
+        click.option("--no-index", is_flag=True, help="Ignore every index; use --find-links only."),
+        click.option(
+            "--index-strategy",
+            type=click.Choice(["first-index", "unsafe-best-match"]),
+            help="first-index (default): a project comes only from the first index that "
+            "has it. unsafe-best-match: merge every index (dependency confusion risk).",
+        ),
+        click.option("--proxy", metavar="URL", help="Proxy for every connection."),
+        click.option(
+            "--trusted-host",
+            metavar="HOST",
+            multiple=True,
+            help="Allow plain http and unverified TLS for HOST[:PORT].",
+        ),
+        click.option("--timeout", type=float, metavar="SECONDS", help="Network timeout."),
+        click.option("--retries", type=int, metavar="N", help="Retries per request (default 5)."),
+    ]
+    for decorator in reversed(decorators):
+        f = decorator(f)
+    return f
+
+
+def explicit_values(ctx: click.Context) -> dict[str, str | tuple[str, ...] | bool | None]:
+    """Options given on the command line, keyed by long name, for the settings layer."""
+    values: dict[str, str | tuple[str, ...] | bool | None] = {}
+    for param in ctx.command.params:
+        name = long_name(param)
+        if name is None or param.name is None:
+            continue
+        if ctx.get_parameter_source(param.name) is not ParameterSource.COMMANDLINE:
+            continue
+        value = ctx.params.get(param.name)
+        if isinstance(value, (tuple, list)):
+            values[name] = tuple(str(v) for v in value)
+        elif isinstance(value, bool):
+            values[name] = value
+        elif value is not None:
+            values[name] = str(value)
+    return values
+
+
+def apply_setting_defaults(ctx: click.Context, settings: Settings) -> dict[str, Any]:
+    """Fill options not given on the command line from *settings*; return all values."""
+    params: dict[str, Any] = dict(ctx.params)
+    for param in ctx.command.params:
+        if not isinstance(param, click.Option) or param.name is None:
+            continue
+        if ctx.get_parameter_source(param.name) is ParameterSource.COMMANDLINE:
+            continue
+        key = long_name(param)
+        if key is None or settings.lookup(key) is None:
+            continue
+        origin = settings.origin(key)
+        try:
+            if param.is_flag:
+                params[param.name] = settings.get_bool(key)
+            elif param.multiple:
+                params[param.name] = tuple(
+                    param.type.convert(v, param, ctx) for v in settings.get_list(key)
+                )
+            else:
+                params[param.name] = param.type.convert(settings.get(key), param, ctx)
+        except click.BadParameter as exc:
+            raise click.BadParameter(f"{exc.message} (set in {origin})", param=param) from None
+    return params
+
+
+def as_mapping(params: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(params)

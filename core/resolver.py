@@ -1,0 +1,387 @@
+"""A thin resolvelib provider: candidates from the finder, metadata from the fetcher.
+
+Markers and Requires-Python are evaluated against the *target* interpreter. No I/O
+happens in constructors; every cache lives on one ``Provider`` for one run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from packaging.requirements import Requirement
+from resolvelib import AbstractProvider
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from roost.installed import InstalledDist, parse_metadata
+from roost.types import NormalizedName, Target
+
+if TYPE_CHECKING:
+    from roost.fetch import Fetcher
+    from roost.finder import FileCandidate, Finder
+
+PYTHON_KEY = "<python>"
+
+
+@dataclass(frozen=True)
+class Req:
+    """A requirement with who asked for it."""
+
+    name: NormalizedName
+    specifier: SpecifierSet
+    extras: frozenset[str] = frozenset()
+    #: ``None`` when the user asked; else the candidate whose metadata asked.
+    parent: Candidate | None = None
+    #: A direct wheel (``name @ url`` or a path): the only acceptable file.
+    direct: FileCandidate | None = None
+    text: str = ""
+
+    @property
+    def key(self) -> str:
+        return _key(self.name, self.extras)
+
+    def describe(self) -> str:
+        who = "the user" if self.parent is None else f"{self.parent.name} {self.parent.version}"
+        return f"{self.text or self.name} (asked for by {who})"
+
+
+@dataclass(eq=False)
+class Candidate:
+    """One version of a project (with a set of extras) that could be installed."""
+
+    name: NormalizedName
+    version: Version
+    extras: frozenset[str] = frozenset()
+    file: FileCandidate | None = None
+    installed: InstalledDist | None = None
+    direct: bool = False
+    _deps: list[Req] | None = field(default=None, repr=False)
+
+    @property
+    def key(self) -> str:
+        return _key(self.name, self.extras)
+
+    def __str__(self) -> str:
+        return f"{self.name}-{self.version}"
+
+
+def _key(name: str, extras: frozenset[str]) -> str:
+    return f"{name}[{','.join(sorted(extras))}]" if extras else name
+
+
+@dataclass
+class Policy:
+    """What the user asked of resolution."""
+
+    upgrade: bool = False
+    eager: bool = False
+    force_reinstall: bool = False
+    pre: bool = False
+    no_deps: bool = False
+    #: Names the user asked for (``-U`` upgrades these; eager upgrades all).
+    requested: frozenset[str] = frozenset()
+    constraints: Mapping[NormalizedName, SpecifierSet] = field(default_factory=dict)
+
+
+class Provider(AbstractProvider):  # type: ignore[type-arg]
+    """resolvelib's provider interface, adapted to roost's finder and fetcher."""
+
+    def __init__(
+        self,
+        finder: Finder,
+        fetcher: Fetcher,
+        target: Target,
+        installed: Mapping[NormalizedName, InstalledDist],
+        policy: Policy,
+    ) -> None:
+        self.finder = finder
+        self.fetcher = fetcher
+        self.target = target
+        self.installed = installed
+        self.policy = policy
+        self.warnings: list[str] = []
+        #: ``--hash`` values per project name; applied to whichever file is picked.
+        self.pinned_hashes: Mapping[str, Mapping[str, tuple[str, ...]]] = {}
+        self._python = Version(target.full_version)
+
+    # -- resolvelib interface ----------------------------------------------------
+
+    def identify(self, requirement_or_candidate: Req | Candidate) -> str:
+        return requirement_or_candidate.key
+
+    def get_preference(
+        self,
+        identifier: str,
+        resolutions: Mapping[str, Candidate],
+        candidates: Mapping[str, Iterator[Candidate]],
+        information: Mapping[str, Iterator[Any]],
+        backtrack_causes: Sequence[Any],
+    ) -> tuple[bool, bool, bool, bool, str]:
+        infos = list(information[identifier])
+        direct = any(info.requirement.direct is not None for info in infos)
+        pinned = any(
+            spec.operator in {"==", "==="} and "*" not in spec.version
+            for info in infos
+            for spec in info.requirement.specifier
+        )
+        causes = {cause.requirement.name for cause in backtrack_causes}
+        # Python first (cheap, decisive), then what backtracking is about, then the
+        # most constrained requirements; the name keeps the order stable.
+        return (
+            identifier != PYTHON_KEY,
+            identifier.split("[", maxsplit=1)[0] not in causes,
+            not direct,
+            not pinned,
+            identifier,
+        )
+
+    def find_matches(
+        self,
+        identifier: str,
+        requirements: Mapping[str, Iterator[Req]],
+        incompatibilities: Mapping[str, Iterator[Candidate]],
+    ) -> list[Candidate]:
+        reqs = list(requirements[identifier])
+        bad = {id(c) for c in incompatibilities[identifier]}
+        bad_versions = {c.version for c in incompatibilities[identifier]}
+        if identifier == PYTHON_KEY:
+            ok = all(self._python in r.specifier for r in reqs)
+            return [Candidate(NormalizedName(PYTHON_KEY), self._python)] if ok else []
+        name = reqs[0].name if reqs else NormalizedName(identifier.split("[", maxsplit=1)[0])
+        extras = reqs[0].extras if reqs else frozenset()
+        found = [
+            c
+            for c in self._candidates(name, extras, reqs)
+            if id(c) not in bad and c.version not in bad_versions
+        ]
+        if found:
+            # Start fetching the metadata of the likeliest pick while the resolver
+            # thinks about other projects.
+            first = found[0]
+            if first.file is not None and first.installed is None:
+                self.fetcher.metadata(first.file.link)
+        return found
+
+    def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
+        if requirement.name == PYTHON_KEY:
+            return candidate.version in requirement.specifier
+        if requirement.direct is not None:
+            return (
+                candidate.file is not None
+                and candidate.file.link.url == requirement.direct.link.url
+            )
+        return requirement.specifier.contains(candidate.version, prereleases=True)
+
+    def get_dependencies(self, candidate: Candidate) -> list[Req]:
+        if candidate.name == PYTHON_KEY:
+            return []
+        if candidate._deps is None:
+            candidate._deps = self._dependencies(candidate)
+        return candidate._deps
+
+    # -- helpers -----------------------------------------------------------------
+
+    def _allows_pre(self, name: str, reqs: Sequence[Req]) -> bool:
+        if self.policy.pre:
+            return True
+        specs = [r.specifier for r in reqs]
+        constraint = self.policy.constraints.get(NormalizedName(name))
+        if constraint is not None:
+            specs.append(constraint)
+        # A specifier that names a pre-release (``>=2.0b1``) opts in, as PEP 440 says.
+        return any(spec.prereleases for spec in specs)
+
+    def _prefers_installed(self, name: str) -> bool:
+        if self.policy.force_reinstall or self.policy.eager:
+            return False
+        return not (self.policy.upgrade and name in self.policy.requested)
+
+    def _candidates(self, name: str, extras: frozenset[str], reqs: Sequence[Req]) -> list[Candidate]:
+        key = NormalizedName(name)
+        direct = next((r.direct for r in reqs if r.direct is not None), None)
+        if direct is not None:
+            if key in self.pinned_hashes:
+                self.fetcher.pinned[direct.link.url] = self.pinned_hashes[key]
+            return [Candidate(key, direct.version, extras, file=direct, direct=True)]
+        constraint = self.policy.constraints.get(key, SpecifierSet())
+        pre = self._allows_pre(name, reqs)
+        pinned_exact = {
+            Version(s.version)
+            for r in reqs
+            for s in r.specifier
+            if s.operator == "==" and "*" not in s.version and _valid_version(s.version)
+        }
+
+        def acceptable(version: Version) -> bool:
+            if version.is_prerelease and not pre:
+                return False
+            if version not in constraint and not constraint.contains(version, prereleases=True):
+                return False
+            return all(r.specifier.contains(version, prereleases=True) for r in reqs)
+
+        installed = self.installed.get(key)
+        result: list[Candidate] = []
+        installed_version = installed.parsed_version if installed is not None else None
+        if installed_version is not None and acceptable(installed_version):
+            result.append(Candidate(key, installed_version, extras, installed=installed))
+        seen: set[Version] = set()
+        for fc in self.finder.find(key).candidates:
+            if not fc.is_wheel or fc.version in seen:
+                continue
+            # PEP 592: a yanked file is used only when pinned to exactly its version.
+            if fc.link.yanked is not None and fc.version not in pinned_exact:
+                continue
+            if not acceptable(fc.version):
+                continue
+            seen.add(fc.version)
+            if key in self.pinned_hashes:
+                self.fetcher.pinned[fc.link.url] = self.pinned_hashes[key]
+            result.append(Candidate(key, fc.version, extras, file=fc))
+        # The finder lists best first; the installed copy goes first when it is kept,
+        # and otherwise takes its version's place (an upgrade to the same version
+        # reinstalls nothing).
+        if result and result[0].installed is not None and not self._prefers_installed(key):
+            kept = result.pop(0)
+            if self.policy.force_reinstall:
+                if not any(c.version == kept.version for c in result):
+                    result.append(kept)
+            else:
+                same = [i for i, c in enumerate(result) if c.version == kept.version]
+                if same:
+                    result[same[0]] = kept
+                else:
+                    result.append(kept)
+                    result.sort(key=lambda c: c.version, reverse=True)
+        return result
+
+    def _metadata_text(self, candidate: Candidate) -> str:
+        if candidate.installed is not None:
+            return candidate.installed.read_text("METADATA") or ""
+        assert candidate.file is not None
+        return self.fetcher.metadata(candidate.file.link).result()
+
+    def _dependencies(self, candidate: Candidate) -> list[Req]:
+        meta = parse_metadata(self._metadata_text(candidate))
+        deps: list[Req] = []
+        if candidate.extras:
+            # An extras candidate depends on exactly its base candidate, then the extras.
+            base = Candidate(
+                candidate.name,
+                candidate.version,
+                file=candidate.file,
+                installed=candidate.installed,
+                direct=candidate.direct,
+            )
+            deps.append(
+                Req(
+                    candidate.name,
+                    SpecifierSet(f"=={candidate.version}"),
+                    parent=candidate,
+                    direct=candidate.file if candidate.direct else None,
+                    text=f"{candidate.name}=={candidate.version}",
+                )
+            )
+            provided = {canonicalize_name(e) for e in meta.get_all("Provides-Extra") or []}
+            for extra in sorted(candidate.extras - provided):
+                self.warnings.append(f"{base} does not provide the extra '{extra}'")
+        requires_python = meta.get("Requires-Python")
+        if requires_python and candidate.installed is None:
+            try:
+                spec = SpecifierSet(str(requires_python))
+            except InvalidSpecifier:
+                spec = None
+            if spec is not None:
+                deps.append(
+                    Req(
+                        NormalizedName(PYTHON_KEY),
+                        spec,
+                        parent=candidate,
+                        text=f"Python{spec}",
+                    )
+                )
+        if self.policy.no_deps:
+            return deps
+        for value in meta.get_all("Requires-Dist") or []:
+            try:
+                req = Requirement(str(value))
+            except Exception:
+                self.warnings.append(f"{candidate} has an invalid requirement {value!r}; ignored")
+                continue
+            if not self._marker_ok(req, candidate.extras):
+                continue
+            deps.append(from_requirement(req, parent=candidate))
+        return deps
+
+    def _marker_ok(self, req: Requirement, extras: frozenset[str]) -> bool:
+        if req.marker is None:
+            return True
+        env = dict(self.target.markers)
+        for extra in extras or {""}:
+            env["extra"] = extra
+            if req.marker.evaluate(env):
+                return True
+        return False
+
+    def marker_ok_for_user(self, req: Requirement) -> bool:
+        """Whether a top-level requirement's marker holds for the target."""
+        return self._marker_ok(req, frozenset())
+
+
+def _valid_version(text: str) -> bool:
+    try:
+        Version(text)
+    except Exception:
+        return False
+    return True
+
+
+def from_requirement(
+    req: Requirement, *, parent: Candidate | None = None, direct: FileCandidate | None = None
+) -> Req:
+    return Req(
+        NormalizedName(canonicalize_name(req.name)),
+        req.specifier,
+        frozenset(canonicalize_name(e) for e in req.extras),
+        parent=parent,
+        direct=direct,
+        text=str(req),
+    )
+
+
+def topological(mapping: Mapping[str, Candidate], graph: Any) -> list[Candidate]:
+    """Dependencies before dependents (so a half-done install leaves importable code)."""
+    order: list[Candidate] = []
+    seen: set[str] = set()
+
+    def visit(key: str, trail: set[str]) -> None:
+        if key in seen or key in trail or key is None:
+            return
+        trail.add(key)
+        for child in graph.iter_children(key):
+            visit(child, trail)
+        trail.discard(key)
+        seen.add(key)
+        candidate = mapping.get(key)
+        if candidate is not None and not candidate.extras and candidate.name != PYTHON_KEY:
+            order.append(candidate)
+
+    for key in sorted(k for k in mapping if k is not None):
+        visit(key, set())
+    return order
+
+
+def explain_conflict(causes: Iterable[Any]) -> str:
+    """One paragraph naming each conflicting requirement and who asked for it."""
+    by_name: dict[str, list[Req]] = {}
+    for cause in causes:
+        req: Req = cause.requirement
+        by_name.setdefault(req.name, []).append(req)
+    lines = []
+    for name, reqs in by_name.items():
+        label = "Python" if name == PYTHON_KEY else name
+        lines.append(f"conflicting requirements for {label}:")
+        lines.extend(f"  {r.describe()}" for r in reqs)
+    return "\n".join(lines)
