@@ -1,0 +1,1 @@
+"""Test support: wheels, package indexes, an index server and real environments."""

@@ -1,0 +1,165 @@
+"""Real interpreters and environments for tests: venvs, pyenv Pythons, snapshots, roost runs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+PYENV_ROOT: Path = Path.home() / ".pyenv" / "versions"
+
+#: The command that runs roost's CLI in the interpreter running the tests.
+ROOST_COMMAND = [sys.executable, "-c", "import sys; from roost.cli import main; sys.exit(main())"]
+
+
+def pyenv_python(version: str) -> Path | None:
+    """The newest ``~/.pyenv/versions/<version>.*/bin/python`` (or exactly *version*)."""
+    found: list[tuple[Version, Path]] = []
+    if not PYENV_ROOT.is_dir():
+        return None
+    for folder in PYENV_ROOT.iterdir():
+        if folder.name != version and not folder.name.startswith(version + "."):
+            continue
+        python = folder / "bin" / "python"
+        try:
+            found.append((Version(folder.name), python))
+        except InvalidVersion:
+            continue
+    found = [item for item in found if item[1].exists()]
+    return max(found)[1] if found else None
+
+
+def make_venv(
+    path: Path, python: str | Path = sys.executable, *, system_site_packages: bool = False
+) -> Path:
+    """Create a real venv at *path* with ``<python> -m venv --without-pip``; return its python."""
+    command = [str(python), "-m", "venv", "--without-pip"]
+    if system_site_packages:
+        command.append("--system-site-packages")
+    with tempfile.TemporaryDirectory(prefix="roost-home-") as home:
+        subprocess.run(
+            [*command, str(path)], check=True, capture_output=True, env=clean_env(Path(home))
+        )
+    return path / "bin" / "python"
+
+
+def manifest(root: Path) -> dict[str, tuple[int, str]]:
+    """Every file under *root* (relative posix path) -> (size, sha256 hex).
+
+    Symlinks map to ``(-1, "-> <target>")`` and are not followed; directories map to
+    ``(0, "<dir>")`` under a key ending in ``/``, so an empty directory left behind
+    also counts as a change.
+    """
+    result: dict[str, tuple[int, str]] = {}
+    for folder, dirs, files in os.walk(root):
+        base = Path(folder)
+        for name in dirs + files:
+            path = base / name
+            key = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                result[key] = (-1, "-> " + os.readlink(path))
+            elif path.is_dir():
+                result[key + "/"] = (0, "<dir>")
+            else:
+                data = path.read_bytes()
+                result[key] = (len(data), hashlib.sha256(data).hexdigest())
+    return dict(sorted(result.items()))
+
+
+_LIST_DISTRIBUTIONS = """
+import json, importlib.metadata as m
+seen = {}
+for d in m.distributions():
+    name = d.metadata["Name"]
+    if name and name not in seen:
+        seen[name] = d.version
+print(json.dumps(seen))
+"""
+
+
+def installed(python: Path, env: dict[str, str] | None = None) -> dict[str, str]:
+    """``{normalized name: version}`` of the distributions *python* can see.
+
+    Runs in a clean environment (temporary HOME) unless *env* is given; the first
+    distribution of a name on ``sys.path`` wins, as for imports.
+    """
+    with tempfile.TemporaryDirectory(prefix="roost-home-") as home:
+        out = subprocess.run(
+            [str(python), "-c", _LIST_DISTRIBUTIONS],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=home,
+            env=env if env is not None else clean_env(Path(home)),
+        ).stdout
+    found: dict[str, str] = {}
+    for name, version in json.loads(out).items():
+        found.setdefault(canonicalize_name(name), version)
+    return dict(sorted(found.items()))
+
+
+def clean_env(home: Path) -> dict[str, str]:
+    """``os.environ`` without PIP_*, ROOST_*, XDG_*, VIRTUAL_ENV and PYTHONPATH-like settings.
+
+    HOME and the XDG folders point into *home* and ``PIP_CONFIG_FILE`` is
+    ``os.devnull``, so the machine's pip and roost configuration never leak into a test.
+    """
+    dropped = {"VIRTUAL_ENV", "PYTHONUSERBASE", "PYTHONPATH", "PYTHONHOME", "PYTHONNOUSERSITE"}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PIP_", "ROOST_", "XDG_")) and key not in dropped
+    }
+    env.update(
+        {
+            "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_CACHE_HOME": str(home / ".cache"),
+            "XDG_DATA_HOME": str(home / ".local" / "share"),
+            "XDG_STATE_HOME": str(home / ".local" / "state"),
+            "XDG_CONFIG_DIRS": str(home / ".xdg-config-dirs"),
+            "PIP_CONFIG_FILE": os.devnull,
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+        }
+    )
+    return env
+
+
+def run_roost(
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    input: str | None = None,
+    check: bool | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """Run roost's CLI (``roost.cli.main``) in the interpreter running the tests.
+
+    *env* defaults to :func:`clean_env` with a fresh temporary HOME (removed after the
+    run). ``check=True`` turns a non-zero exit into an AssertionError that shows the
+    output.
+    """
+    with tempfile.TemporaryDirectory(prefix="roost-home-") as home:
+        result = subprocess.run(
+            [*ROOST_COMMAND, *args],
+            env=env if env is not None else clean_env(Path(home)),
+            cwd=cwd,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"roost {' '.join(args)} exited {result.returncode}\n"
+            f"--- stdout ---\n{result.stdout}--- stderr ---\n{result.stderr}"
+        )
+    return result
