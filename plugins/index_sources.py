@@ -1,0 +1,57 @@
+"""Index and find-links sources from the merged settings.
+
+``index-url`` then each ``extra-index-url`` (none with ``no-index``), then each
+``find-links``. roost has no built-in index: with nothing configured the finder
+says how to configure one (:func:`no_index_configured_message`, re-exported
+from :mod:`roost.finder`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from roost.finder import no_index_configured_message
+from roost.hookspecs import hookimpl
+from roost.types import IndexSource, Settings
+
+__all__ = ["as_url", "no_index_configured_message", "roost_index_sources", "sources_from_settings"]
+
+
+def as_url(location: str) -> str:
+    """A URL stays as it is; a path (relative, ``~``, absolute) becomes a file:// URL."""
+    if "://" in location or location.startswith("file:"):
+        return location
+    return Path(location).expanduser().resolve().as_uri()
+
+
+def sources_from_settings(settings: Settings) -> list[IndexSource]:
+    """The sources *settings* configure, in the order they are asked."""
+    sources: list[IndexSource] = []
+    if not settings.get_bool("no-index"):
+        index_url = settings.get("index-url")
+        if index_url and index_url.strip():
+            sources.append(
+                IndexSource(as_url(index_url.strip()), "index", settings.origin("index-url") or "")
+            )
+        origin = settings.origin("extra-index-url") or ""
+        sources.extend(
+            IndexSource(as_url(url), "index", origin)
+            for url in settings.get_list("extra-index-url")
+        )
+    origin = settings.origin("find-links") or ""
+    sources.extend(
+        IndexSource(as_url(location), "find-links", origin)
+        for location in settings.get_list("find-links")
+    )
+    unique: list[IndexSource] = []
+    for source in sources:
+        if all(source.url != seen.url or source.kind != seen.kind for seen in unique):
+            unique.append(source)
+    return unique
+
+
+@hookimpl(trylast=True)
+def roost_index_sources(settings: Settings) -> Sequence[IndexSource]:
+    """Sources from ``index-url``, ``extra-index-url``, ``find-links`` and ``no-index``."""
+    return sources_from_settings(settings)
