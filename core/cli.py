@@ -18,7 +18,33 @@ from roost.errors import RoostError
 from roost.manager import Manager
 from roost.output import Output
 
-COMMANDS = ("install", "plugins")
+#: Each command's factory, imported when the group is built. Command modules keep
+#: their heavy imports inside the callback so ``roost --version`` stays fast.
+COMMANDS = {
+    "install": "roost.cmd_install:install_command",
+    "uninstall": "roost.cmd_uninstall:uninstall_command",
+    "list": "roost.cmd_list:list_command",
+    "freeze": "roost.cmd_freeze:freeze_command",
+    "show": "roost.cmd_show:show_command",
+    "check": "roost.cmd_check:check_command",
+    "plugins": "roost.cmd_plugins:plugins_command",
+}
+
+
+def load_commands() -> list[click.Command]:
+    import importlib
+
+    commands = []
+    for spec in COMMANDS.values():
+        module, _, factory = spec.partition(":")
+        try:
+            loaded = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        commands.append(getattr(loaded, factory)())
+    return commands
 
 
 def prescan(argv: Sequence[str]) -> tuple[list[str], int]:
@@ -45,9 +71,6 @@ def prescan(argv: Sequence[str]) -> tuple[list[str], int]:
 
 
 def build_group(manager: Manager, default_python: str | None) -> click.Group:
-    from roost.cmd_install import install_command
-    from roost.cmd_plugins import plugins_command
-
     @click.group(context_settings={"help_option_names": ["-h", "--help"]})
     @click.version_option(__version__, prog_name="roost", message="%(prog)s %(version)s")
     @click.option(
@@ -67,7 +90,7 @@ def build_group(manager: Manager, default_python: str | None) -> click.Group:
         ctx.meta["roost.manager"] = manager
         ctx.meta["roost.default_python"] = default_python
 
-    for command in (install_command(), plugins_command()):
+    for command in load_commands():
         assert command.name is not None
         command.params.extend(manager.add_options(command.name))
         group.add_command(command)

@@ -49,7 +49,7 @@ def install_command() -> click.Command:
     @click.option("--cache-dir", metavar="DIR", help="Cache directory.")
     @click.option("--no-cache-dir", is_flag=True, help="Use no cache.")
     @click.pass_context
-    def install(ctx: click.Context, **_: Any) -> None:
+    def install(ctx: click.Context, /, **_: Any) -> None:
         """Install packages (names, requirement specifiers, wheel paths or URLs)."""
         from roost.install_flow import run_install
 

@@ -98,7 +98,7 @@ def remove_distribution(dist: InstalledDist, scheme: Scheme, tx: Transaction) ->
 
     Returns the paths it refused to touch, for a warning.
     """
-    roots = scheme_roots(scheme) + [dist.location]
+    roots = [*scheme_roots(scheme), dist.location]
     refused: list[Path] = []
     for path in dist.record_paths():
         if not _inside(path, roots):
@@ -160,7 +160,9 @@ def install_plan(
     """Install every item or none. The caller holds the environment's lock."""
     from installer import install
     from installer.destinations import SchemeDictionaryDestination
+    from installer.records import RecordEntry
     from installer.sources import WheelFile
+    from installer.utils import Scheme as FileScheme
 
     for item in plan:
         validate_wheel(item)
@@ -170,8 +172,8 @@ def install_plan(
         """installer's destination that tells the transaction about every write."""
 
         def write_to_fs(
-            self, scheme: str, path: str, stream: BinaryIO, is_executable: bool
-        ) -> object:
+            self, scheme: FileScheme, path: str, stream: BinaryIO, is_executable: bool
+        ) -> RecordEntry:
             target_path = Path(self.scheme_dict[scheme]) / path
             tx.make_parents(target_path)
             tx.move_aside(target_path)
@@ -224,7 +226,7 @@ def install_plan(
                 f"installing failed and every change was undone: {type(exc).__name__}: {exc}"
             ) from exc
         raise
-    removed = [p for original, _ in tx.moved for p in [original]]
+    removed = [original for original, _slot in tx.moved]
     tx.commit()
     prune_empty_dirs(removed, scheme_roots(scheme))
     return done

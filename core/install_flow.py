@@ -127,8 +127,14 @@ def run_install(ctx: click.Context, out: Output) -> None:
     for source in sources:
         out.detail(f"source: {source.kind} {source.display} (from {source.origin})")
     needs_index = any(r.url is None for r in requirements)
-    if not sources and needs_index and not settings.get_bool("no-index"):
-        from roost.plugins.index_sources import no_index_configured_message
+    if not sources and needs_index:
+        if settings.get_bool("no-index"):
+            raise NoIndexConfigured(
+                f"--no-index is set (from {settings.origin('no-index')}) and no --find-links "
+                "location is configured, so there is nowhere to find packages. Add "
+                "-f DIR (a folder of wheels) or drop --no-index."
+            )
+        from roost.finder import no_index_configured_message
 
         raise NoIndexConfigured(no_index_configured_message())
 

@@ -150,6 +150,8 @@ class Manager:
     def plugins(self) -> list[PluginInfo]:
         infos = []
         for name, plugin in self.pm.list_name_plugin():
+            if plugin is None:  # pluggy's placeholder for a blocked name
+                continue
             hooks = tuple(sorted(c.name for c in self.pm.get_hookcallers(plugin) or ()))
             infos.append(PluginInfo(name, self._origins.get(name, "registered"), hooks))
         return infos

@@ -47,7 +47,9 @@ def index_options(f: F) -> F:
             multiple=True,
             help="A folder or HTML page listing distribution files.",
         ),
-        click.option("--no-index", is_flag=True, help="Ignore every index; use --find-links only."),
+        click.option(
+            "--no-index", is_flag=True, help="Ignore every index; use --find-links only."
+        ),
         click.option(
             "--index-strategy",
             type=click.Choice(["first-index", "unsafe-best-match"]),

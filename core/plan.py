@@ -60,7 +60,7 @@ def direct_file(parsed: ParsedRequirement, target: Target) -> FileCandidate:
     hashes = {algo: values[0] for algo, values in parsed.hashes.items() if len(values) == 1}
     source = IndexSource(parsed.url, "direct", parsed.origin)
     link = Link(url=parsed.url, filename=filename, source=source, hashes=hashes)
-    return FileCandidate(link, name, version, True, min(matching))
+    return FileCandidate(link, NormalizedName(name), version, True, min(matching))
 
 
 def user_requirements(

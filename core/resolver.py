@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import Requirement
-from resolvelib import AbstractProvider
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
+from resolvelib import AbstractProvider
 
 from roost.installed import InstalledDist, parse_metadata
 from roost.types import NormalizedName, Target
@@ -199,7 +199,9 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
             return False
         return not (self.policy.upgrade and name in self.policy.requested)
 
-    def _candidates(self, name: str, extras: frozenset[str], reqs: Sequence[Req]) -> list[Candidate]:
+    def _candidates(
+        self, name: str, extras: frozenset[str], reqs: Sequence[Req]
+    ) -> list[Candidate]:
         key = NormalizedName(name)
         direct = next((r.direct for r in reqs if r.direct is not None), None)
         if direct is not None:

@@ -103,9 +103,7 @@ class Target:
     def full_version(self) -> str:
         return ".".join(str(part) for part in self.version)
 
-    def scheme_from_template(
-        self, template: Mapping[str, str], *, base: str, name: str
-    ) -> Scheme:
+    def scheme_from_template(self, template: Mapping[str, str], *, base: str, name: str) -> Scheme:
         """Fill a sysconfig template for a different base (``--prefix``, ``PYTHONUSERBASE``)."""
         paths = {
             key: value.replace("{base}", base)
@@ -177,7 +175,8 @@ class Settings:
         value = self.get(key)
         if value is None:
             return default
-        return value.strip().lower() in {"1", "true", "yes", "on"}
+        # The spellings pip's strtobool accepts, so pip.conf files read the same.
+        return value.strip().lower() in {"1", "y", "yes", "t", "true", "on"}
 
     def origin(self, key: str) -> str | None:
         found = self.lookup(key)
