@@ -43,6 +43,13 @@ def install_command() -> click.Command:
         help="With -U: upgrade dependencies only when needed, or always (eager).",
     )
     @click.option("--force-reinstall", is_flag=True, help="Reinstall even if up to date.")
+    @click.option(
+        "-I",
+        "--ignore-installed",
+        is_flag=True,
+        help="Install even what is already installed, without removing it first "
+        "(e.g. --user copies of packages the base Python has).",
+    )
     @click.option("--no-deps", is_flag=True, help="Do not install dependencies.")
     @click.option("--pre", is_flag=True, help="Allow pre-release and development versions.")
     @click.option("--dry-run", is_flag=True, help="Resolve and report, install nothing.")

@@ -138,7 +138,9 @@ def run_install(ctx: click.Context, out: Output) -> None:
 
         raise NoIndexConfigured(no_index_configured_message())
 
-    installed = index(scan(installed_view(target, scheme, params)))
+    installed = (
+        {} if params["ignore_installed"] else index(scan(installed_view(target, scheme, params)))
+    )
     policy = Policy(
         upgrade=bool(params["upgrade"]),
         eager=bool(params["upgrade"]) and params["upgrade_strategy"] == "eager",

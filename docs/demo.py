@@ -49,7 +49,21 @@ def main() -> None:
         env = {**os.environ, "PYTHONUSERBASE": str(build_base)}
         env.pop("VIRTUAL_ENV", None)
         print(f"== build stage: roost install --user into {build_base}")
-        run([*roost, "-v", "install", "--user", "--python", python, *PACKAGES], env)
+        # --ignore-installed: the base Python may ship some of these already; a build
+        # stage wants its own copy in the user base, which is what gets copied.
+        run(
+            [
+                *roost,
+                "-v",
+                "install",
+                "--user",
+                "--ignore-installed",
+                "--python",
+                python,
+                *PACKAGES,
+            ],
+            env,
+        )
         run([*roost, "plugins"], env)
 
         runtime_base = Path(tmp) / "runtime" / ".local"
@@ -58,7 +72,9 @@ def main() -> None:
         runtime = {**env, "PYTHONUSERBASE": str(runtime_base)}
         print("== runtime stage")
         module = PACKAGES[0].replace("-", "_")
-        run([python, "-c", f"import {module}, sys; print({module}.__file__)"], runtime)
+        where = run([python, "-c", f"import {module}; print({module}.__file__)"], runtime)
+        if not where.startswith(str(runtime_base)):
+            raise SystemExit(f"demo failed: {module} was imported from {where.strip()}")
         script = runtime_base / "bin" / PACKAGES[0]
         if script.exists():
             # Executed directly, no shell: the shebang must name the target interpreter.

@@ -323,3 +323,12 @@ def test_python_m_roost_targets_its_own_interpreter(
     # The test interpreter is a venv: the guard lets it through and the plan is shown.
     assert result.returncode == 0, result.stderr
     assert "Would install delta-1.0" in result.stdout
+
+
+def test_ignore_installed_reinstalls_without_removing(
+    venv: Path, index_server: IndexServer
+) -> None:
+    roost_ok("install", "--python", str(venv), "-i", index_server.url, "delta")
+    again = roost_ok("install", "--python", str(venv), "-i", index_server.url, "-I", "delta")
+    assert "Successfully installed delta-1.0" in again.stdout
+    assert installed(venv) == {"delta": "1.0"}
