@@ -10,6 +10,7 @@ from roost.types import (
     Credentials,
     IndexSource,
     InstalledDistribution,
+    InstallEvent,
     Link,
     NormalizedName,
     Options,
@@ -26,6 +27,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Credentials",
     "IndexSource",
+    "InstallEvent",
     "InstalledDistribution",
     "Link",
     "NormalizedName",

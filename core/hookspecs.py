@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         Credentials,
         IndexSource,
         InstalledDistribution,
+        InstallEvent,
         NormalizedName,
         Options,
         ProjectLinks,
@@ -149,5 +150,17 @@ def roost_post_install(
     :param scheme: the scheme files went to.
     :param installed: what this command installed.
     :param options: the command's options.
+    """
+    raise NotImplementedError  # pragma: no cover
+
+
+@hookspec
+def roost_install_event(event: InstallEvent) -> None:
+    """Observe one step of an install (progress bars, audit logs).
+
+    :param event: what is happening, to which distribution, and how far along.
+
+    Called from the installing thread; an exception raised here aborts the
+    install, which is then rolled back like any other failure.
     """
     raise NotImplementedError  # pragma: no cover

@@ -21,7 +21,7 @@ from packaging.version import Version
 
 from roost.errors import InstallError
 from roost.installed import InstalledDist
-from roost.types import InstalledDistribution, Scheme, Target
+from roost.types import InstalledDistribution, InstallEvent, Scheme, Target
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,7 @@ def install_plan(
     scheme: Scheme,
     *,
     log: Callable[[str], None] = lambda _: None,
+    event: Callable[[InstallEvent], None] = lambda _: None,
 ) -> list[InstalledDistribution]:
     """Install every item or none. The caller holds the environment's lock."""
     from installer import install
@@ -183,10 +184,16 @@ def install_plan(
 
     done: list[InstalledDistribution] = []
     try:
-        for item in plan:
+        total = len(plan)
+        for number, item in enumerate(plan, 1):
             refused: list[Path] = []
             if item.replaces is not None:
                 log(f"  Removing {item.replaces.name} {item.replaces.version}")
+                event(
+                    InstallEvent(
+                        "remove", item.replaces.name, item.replaces.version, number, total
+                    )
+                )
                 refused = remove_distribution(item.replaces, scheme, tx)
             written: list[Path] = []
             paths = scheme.as_dict()
@@ -203,8 +210,10 @@ def install_plan(
                 metadata["REQUESTED"] = b""
             if item.direct_url is not None:
                 metadata["direct_url.json"] = json.dumps(item.direct_url).encode()
+            event(InstallEvent("install", item.name, str(item.version), number, total))
             with WheelFile.open(item.wheel) as source:
                 install(source, destination, metadata)
+            event(InstallEvent("installed", item.name, str(item.version), number, total))
             scripts_dir = Path(scheme.scripts)
             done.append(
                 InstalledDistribution(

@@ -12,7 +12,15 @@ import click
 
 from roost.errors import InstallRefused, NoIndexConfigured
 from roost.output import Output
-from roost.types import Options, Refusal, Scheme, Settings, SettingsLayer, Target
+from roost.types import (
+    InstallEvent,
+    Options,
+    Refusal,
+    Scheme,
+    Settings,
+    SettingsLayer,
+    Target,
+)
 
 if TYPE_CHECKING:
     from roost.manager import Manager
@@ -195,8 +203,13 @@ def run_install(ctx: click.Context, out: Output) -> None:
                 futures[candidate.name] = fetcher.wheel(link)
             plan = []
             scheme_dirs = {Path(scheme.purelib), Path(scheme.platlib)}
-            for candidate in todo:
+            for number, candidate in enumerate(todo, 1):
                 wheel = futures[candidate.name].result()
+                manager.install_event(
+                    InstallEvent(
+                        "download", candidate.name, str(candidate.version), number, len(todo)
+                    )
+                )
                 old = installed.get(candidate.name)
                 replaces = old if old is not None and old.location in scheme_dirs else None
                 plan.append(
@@ -218,7 +231,7 @@ def run_install(ctx: click.Context, out: Output) -> None:
 
         lock = filelock.FileLock(str(lock_path(settings, scheme.purelib)))
         with lock:
-            done = install_plan(plan, target, scheme, log=out.detail)
+            done = install_plan(plan, target, scheme, log=out.detail, event=manager.install_event)
         manager.post_install(target, scheme, done, options)
         out.info("Successfully installed " + " ".join(f"{d.name}-{d.version}" for d in done))
     finally:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         Credentials,
         IndexSource,
         InstalledDistribution,
+        InstallEvent,
         NormalizedName,
         Options,
         ProjectLinks,
@@ -230,6 +231,9 @@ class Manager:
         self._hook.roost_post_install(
             target=target, scheme=scheme, installed=list(installed), options=options
         )
+
+    def install_event(self, event: InstallEvent) -> None:
+        self._hook.roost_install_event(event=event)
 
 
 def _importer(module: str) -> Callable[[], object]:

@@ -255,3 +255,20 @@ class InstalledDistribution:
     #: Names of the console and GUI scripts written to the scheme's scripts directory.
     scripts: tuple[str, ...] = ()
     requested: bool = False
+
+
+@dataclass(frozen=True)
+class InstallEvent:
+    """A step of an install, for progress reporting and auditing plugins.
+
+    ``kind`` is one of ``"download"`` (a file was fetched and verified),
+    ``"remove"`` (an old version is about to be moved aside), ``"install"`` (a
+    distribution is about to be written) and ``"installed"`` (it was written).
+    """
+
+    kind: str
+    name: str
+    version: str
+    #: How many distributions of this kind of step are done, and how many in all.
+    index: int = 0
+    total: int = 0
