@@ -158,7 +158,7 @@ def _no_match(req: Req, finder: Finder, target: Target) -> NoMatchingDistributio
             f"{who}: the target interpreter is Python {target.full_version}."
         )
     found = finder.find(req.name)
-    asked = ", ".join(s.display for s in found.sources) or "no source"
+    asked = ", ".join(s.display for s in finder.sources) or "no source"
     if not found.candidates and not found.rejected:
         return NoMatchingDistribution(
             f"no distribution found for {who}: no source has a project named "

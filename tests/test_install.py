@@ -115,6 +115,7 @@ def test_no_compatible_wheel_lists_what_was_found(venv: Path, index_server: Inde
     missing = run_roost("install", "--python", str(venv), "-i", index_server.url, "nosuchthing")
     assert missing.returncode != 0
     assert "nosuchthing" in missing.stderr
+    assert index_server.url in missing.stderr  # names the index it asked
     assert manifest(venv.parent.parent) == before
 
 
