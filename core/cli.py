@@ -27,7 +27,11 @@ COMMANDS = {
     "freeze": "roost.cmd_freeze:freeze_command",
     "show": "roost.cmd_show:show_command",
     "check": "roost.cmd_check:check_command",
+    "download": "roost.cmd_download:download_command",
+    "cache": "roost.cmd_cache:cache_command",
+    "config": "roost.cmd_config:config_command",
     "plugins": "roost.cmd_plugins:plugins_command",
+    "completion": "roost.cmd_completion:completion_command",
 }
 
 

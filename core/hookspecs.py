@@ -155,10 +155,11 @@ def roost_post_install(
 
 
 @hookspec
-def roost_install_event(event: InstallEvent) -> None:
+def roost_install_event(event: InstallEvent, options: Options) -> None:
     """Observe one step of an install (progress bars, audit logs).
 
     :param event: what is happening, to which distribution, and how far along.
+    :param options: the command's options.
 
     Called from the installing thread; an exception raised here aborts the
     install, which is then rolled back like any other failure.

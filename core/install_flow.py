@@ -208,7 +208,8 @@ def run_install(ctx: click.Context, out: Output) -> None:
                 manager.install_event(
                     InstallEvent(
                         "download", candidate.name, str(candidate.version), number, len(todo)
-                    )
+                    ),
+                    options,
                 )
                 old = installed.get(candidate.name)
                 replaces = old if old is not None and old.location in scheme_dirs else None
@@ -231,7 +232,13 @@ def run_install(ctx: click.Context, out: Output) -> None:
 
         lock = filelock.FileLock(str(lock_path(settings, scheme.purelib)))
         with lock:
-            done = install_plan(plan, target, scheme, log=out.detail, event=manager.install_event)
+            done = install_plan(
+                plan,
+                target,
+                scheme,
+                log=out.detail,
+                event=lambda step: manager.install_event(step, options),
+            )
         manager.post_install(target, scheme, done, options)
         out.info("Successfully installed " + " ".join(f"{d.name}-{d.version}" for d in done))
     finally:

@@ -52,6 +52,7 @@ BUILTIN_PLUGINS = (
     "truststore_tls",
     "netrc_auth",
     "bytecode",
+    "progress",
 )
 #: Plugins whose protection a user must relax with their own flags, not by blocking.
 ESSENTIAL_PLUGINS = frozenset({"system_guard"})
@@ -232,8 +233,8 @@ class Manager:
             target=target, scheme=scheme, installed=list(installed), options=options
         )
 
-    def install_event(self, event: InstallEvent) -> None:
-        self._hook.roost_install_event(event=event)
+    def install_event(self, event: InstallEvent, options: Options) -> None:
+        self._hook.roost_install_event(event=event, options=options)
 
 
 def _importer(module: str) -> Callable[[], object]:
