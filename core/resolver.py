@@ -84,6 +84,8 @@ class Policy:
     #: Names the user asked for (``-U`` upgrades these; eager upgrades all).
     requested: frozenset[str] = frozenset()
     constraints: Mapping[NormalizedName, SpecifierSet] = field(default_factory=dict)
+    #: Projects (``*`` for all) the user said must not come as wheels (``--no-binary``).
+    no_binary: frozenset[str] = frozenset()
 
 
 class Provider(AbstractProvider):  # type: ignore[type-arg]
@@ -199,10 +201,21 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
             return False
         return not (self.policy.upgrade and name in self.policy.requested)
 
+    def _refuse_no_binary(self, name: str) -> None:
+        if name in self.policy.no_binary or "*" in self.policy.no_binary:
+            from roost.errors import NoMatchingDistribution
+
+            raise NoMatchingDistribution(
+                f"{name}: --no-binary asks for it to be built from source, and roost installs "
+                "wheels only. Build the wheel yourself (python -m build --wheel) and install "
+                "that file, or drop --no-binary for it."
+            )
+
     def _candidates(
         self, name: str, extras: frozenset[str], reqs: Sequence[Req]
     ) -> list[Candidate]:
         key = NormalizedName(name)
+        self._refuse_no_binary(key)
         direct = next((r.direct for r in reqs if r.direct is not None), None)
         if direct is not None:
             if key in self.pinned_hashes:
@@ -387,3 +400,18 @@ def explain_conflict(causes: Iterable[Any]) -> str:
         lines.append(f"conflicting requirements for {label}:")
         lines.extend(f"  {r.describe()}" for r in reqs)
     return "\n".join(lines)
+
+
+def binary_policy(values: Sequence[str]) -> frozenset[str]:
+    """pip's ``--no-binary`` values (comma lists, ``:all:``, ``:none:``) as a name set."""
+    names: set[str] = set()
+    for value in values:
+        for item in value.split(","):
+            item = item.strip()
+            if item == ":all:":
+                names = {"*"}
+            elif item == ":none:":
+                names = set()
+            elif item:
+                names.add(canonicalize_name(item))
+    return frozenset(names)
