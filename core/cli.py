@@ -117,7 +117,11 @@ def main(
             warn=out.warning,
         )
         group = build_group(manager, default_python)
-        group.main(args, prog_name=prog_name, standalone_mode=False)
+        # Without standalone mode click returns the code a command exits with
+        # (ctx.exit(n)); pass it on.
+        code = group.main(args, prog_name=prog_name, standalone_mode=False)
+        if isinstance(code, int):
+            return code
     except RoostError as exc:
         if verbose:
             traceback.print_exc()

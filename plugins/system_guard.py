@@ -30,12 +30,14 @@ VENV_USER_REFUSED = (
     "Can not perform a '--user' install. User site-packages are not visible in this virtualenv."
 )
 USER_SITE_DISABLED = "User site-packages are disabled for this Python."
+#: Commands that change an environment, and how a refusal names what they do.
+GUARDED_COMMANDS = {"install": "install into", "uninstall": "remove packages from"}
 
 
 @hookimpl
 def roost_add_options(command: str) -> Sequence[click.Option]:
-    """``--system`` and ``--break-system-packages`` for ``install``."""
-    if command != "install":
+    """``--system`` and ``--break-system-packages`` for ``install`` and ``uninstall``."""
+    if command not in GUARDED_COMMANDS:
         return []
     return [
         click.Option(
@@ -171,6 +173,19 @@ def check(target: Target, options: Options, environ: Mapping[str, str]) -> list[
     if target.is_venv:
         return []
 
+    if not user and not system and options.command == "uninstall":
+        return [
+            Refusal(
+                PLUGIN,
+                f"{target.executable} is not a virtual environment; roost does not remove "
+                "packages from a system Python unless asked to.",
+                (
+                    "remove them from this Python anyway with --system"
+                    + (" --break-system-packages" if target.externally_managed else ""),
+                    "use the tools of whoever installed this Python to manage its packages",
+                ),
+            )
+        ]
     if not user and not system:
         remedies = [
             "install for your user only with --user",

@@ -5,8 +5,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.support.envs import installed, make_venv, manifest, run_roost
+from tests.support.envs import clean_env, installed, make_venv, manifest, run_roost
 from tests.support.server import IndexServer
+from tests.support.wheels import WheelSpec, build_wheel
 
 
 def roost(
@@ -111,3 +112,23 @@ def test_not_installed_is_skipped(venv: Path, tmp_home: dict[str, str]) -> None:
     assert "Skipping nosuch as it is not installed." in done.stderr
     nothing = roost(tmp_home, "uninstall", "--python", str(venv))
     assert nothing.returncode != 0
+
+
+def test_uninstall_from_a_system_python_is_guarded(tmp_path: Path) -> None:
+    """A non-venv Python: uninstall is refused unless --system, like install."""
+    from tests.test_user_install import copy_cpython, copy_env
+
+    python = copy_cpython("3.12", tmp_path / "cpython")
+    env = copy_env(python, clean_env(tmp_path / "home"))
+    wheel = build_wheel(WheelSpec("guarded", "1.0"), tmp_path / "dist")
+    run_roost("install", "--python", str(python), "--system", str(wheel), env=env, check=True)
+    before = manifest(python.parent.parent)
+    refused = run_roost("uninstall", "-y", "--python", str(python), "guarded", env=env)
+    assert refused.returncode == 1
+    assert "is not a virtual environment" in refused.stderr
+    assert "--system" in refused.stderr
+    assert manifest(python.parent.parent) == before
+    done = run_roost(
+        "uninstall", "-y", "--system", "--python", str(python), "guarded", env=env, check=True
+    )
+    assert "Successfully uninstalled guarded-1.0" in done.stdout
