@@ -53,6 +53,18 @@ def install_command() -> click.Command:
     @click.option("--no-deps", is_flag=True, help="Do not install dependencies.")
     @click.option("--pre", is_flag=True, help="Allow pre-release and development versions.")
     @click.option("--dry-run", is_flag=True, help="Resolve and report, install nothing.")
+    @click.option(
+        "--require-hashes",
+        is_flag=True,
+        help="Hash-checking mode: every requirement pinned with == and given a --hash "
+        "(also on when a requirements file has any --hash).",
+    )
+    @click.option(
+        "--lock-timeout",
+        type=click.FloatRange(min=0),
+        metavar="SECONDS",
+        help="Give up if another roost run keeps the environment locked this long.",
+    )
     @click.option("--cache-dir", metavar="DIR", help="Cache directory.")
     @click.option("--no-cache-dir", is_flag=True, help="Use no cache.")
     @click.pass_context

@@ -2,13 +2,16 @@
 
 Every remote file lands in the run's download directory, verified against the
 hashes the index gave (and any ``--hash`` the user pinned) before anyone reads it.
+With a :class:`~roost.wheel_cache.WheelCache`, a wheel downloaded once is taken from
+the cache afterwards, hashed again on every use.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -17,6 +20,7 @@ from urllib.request import url2pathname
 from roost.errors import HashMismatchError, InstallError, NetworkError
 from roost.http import Client, check_hashes, file_hashes
 from roost.types import Link, redact_url
+from roost.wheel_cache import WheelCache
 
 #: Downloads run side by side, over the one client's connection pool.
 DOWNLOAD_CONCURRENCY = 8
@@ -49,9 +53,22 @@ def metadata_from_wheel(path: Path) -> str:
 class Fetcher:
     """Fetches files for one run; thread-safe, each URL fetched at most once."""
 
-    def __init__(self, client: Client, download_dir: Path) -> None:
+    def __init__(
+        self,
+        client: Client,
+        download_dir: Path,
+        cache: WheelCache | None = None,
+        *,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
         self._client = client
         self._dir = download_dir
+        self._cache = cache
+        self._warn = warn or _stderr_warning
+        #: The PEP 658 metadata text used for a wheel, by the wheel's path; the wheel's
+        #: own METADATA must agree with it (:func:`roost.wheel_check.check_wheel`).
+        self.index_metadata: dict[Path, str] = {}
+        self._pep658_text: dict[str, str] = {}
         self._lock = threading.Lock()
         self._wheels: dict[str, Future[Path]] = {}
         self._metadata: dict[str, Future[str]] = {}
@@ -89,11 +106,31 @@ class Fetcher:
             actual = file_hashes(path, names or ("sha256",))
             check_hashes(link.filename, link.hashes, actual)
             self._check_pinned(link, path)
-            return path
+            return self._remember_metadata(link, path)
         dest = self._dir / link.filename
-        self._client.download(link.url, dest, link.hashes)
+        if self._cache is not None:
+            hit = self._cache.get(link.url, link.filename, dest, link.hashes)
+            if hit is not None:
+                try:
+                    self._check_pinned(link, hit)
+                    return self._remember_metadata(link, hit)
+                except HashMismatchError:
+                    # The cache entry was replaced along with its stamp: trust neither.
+                    self._warn(f"the cached {link.filename} does not match its --hash; evicted")
+                    hit.unlink(missing_ok=True)
+                    self._cache.evict(link.url, link.filename)
+        digest = self._client.download(link.url, dest, link.hashes)
         self._check_pinned(link, dest)
-        return dest
+        if self._cache is not None:
+            self._cache.put(link.url, link.filename, dest, digest)
+        return self._remember_metadata(link, dest)
+
+    def _remember_metadata(self, link: Link, path: Path) -> Path:
+        with self._lock:
+            text = self._pep658_text.get(link.url)
+            if text is not None:
+                self.index_metadata[path] = text
+        return path
 
     def _check_pinned(self, link: Link, path: Path) -> None:
         pinned = self.pinned.get(link.url)
@@ -101,17 +138,23 @@ class Fetcher:
             return
         actual = file_hashes(path, tuple(pinned))
         if not any(actual[name] in values for name, values in pinned.items()):
-            wanted = ", ".join(f"{n}:{v}" for n, values in pinned.items() for v in values)
+            wanted = "\n".join(
+                f"    expected {n}:{v}" for n, values in pinned.items() for v in values
+            )
+            got = "\n".join(f"         got {n}:{h}" for n, h in actual.items())
             raise HashMismatchError(
-                f"hash mismatch for {link.filename}: none of the --hash values matched.\n"
-                f"  expected one of {wanted}\n"
-                f"       got {', '.join(f'{n}:{h}' for n, h in actual.items())}"
+                f"{link.filename} does not match any --hash given for it:\n{wanted}\n{got}\n"
+                "Nothing was installed. If you updated the version, update the hash too; "
+                "otherwise someone may have tampered with the file: examine it before "
+                "trusting it."
             )
 
     def _fetch_metadata(self, link: Link) -> str:
         if link.metadata_hashes is not None:
             text = self._pep658(link)
             if text is not None:
+                with self._lock:
+                    self._pep658_text[link.url] = text
                 return text
         return metadata_from_wheel(self._fetch_wheel(link))
 
@@ -136,3 +179,7 @@ class Fetcher:
         actual = {name: hashlib.new(name, data).hexdigest() for name in expected}
         check_hashes(f"{redact_url(url)}", expected, actual)
         return data.decode("utf-8")
+
+
+def _stderr_warning(message: str) -> None:
+    print(f"WARNING: {message}", file=sys.stderr)

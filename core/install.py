@@ -7,18 +7,23 @@ as it was.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import shutil
+import signal
 import tempfile
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
+from roost import journal
 from roost.errors import InstallError
 from roost.installed import InstalledDist
 from roost.types import InstalledDistribution, InstallEvent, Scheme, Target
@@ -39,23 +44,34 @@ class PlanItem:
 
 
 class Transaction:
-    """Undo log for one install: what was created, what was moved aside."""
+    """Undo log for one install or uninstall: what was created, what was moved aside.
 
-    def __init__(self, anchor: Path) -> None:
+    Every change is written to a journal (:mod:`roost.journal`) before it is made, so
+    a run killed part-way is undone by the next one (:func:`recover_environment`).
+    """
+
+    def __init__(self, anchor: Path, description: str = "roost transaction") -> None:
         anchor.mkdir(parents=True, exist_ok=True)
         # Same filesystem as the environment, so moving aside is a rename.
-        self.backup = Path(tempfile.mkdtemp(prefix=".roost-tx-", dir=anchor))
+        self.backup = Path(tempfile.mkdtemp(prefix=journal.BACKUP_PREFIX, dir=anchor))
+        self.journal = journal.begin(self.backup / journal.JOURNAL_NAME, description)
         self.created: list[Path] = []
         self.created_dirs: list[Path] = []
         self.moved: list[tuple[Path, Path]] = []
 
+    def note(self, text: str) -> None:
+        """Record a step for the message a recovery prints."""
+        self.journal.write("note", what=text)
+
     def make_parents(self, path: Path) -> None:
         missing = []
         parent = path.parent
-        while not parent.exists():
+        while not os.path.lexists(parent):
             missing.append(parent)
             parent = parent.parent
         for directory in reversed(missing):
+            # Not fsynced: after a power loss, at worst an empty directory is left.
+            self.journal.write("mkdir", path=str(directory))
             directory.mkdir()
             self.created_dirs.append(directory)
 
@@ -63,18 +79,40 @@ class Transaction:
         if not os.path.lexists(path):
             return
         slot = self.backup / str(len(self.moved))
+        self.journal.write("move", sync=True, path=str(path), slot=str(slot))
         os.replace(path, slot)
         self.moved.append((path, slot))
 
+    def move_all(self, paths: Sequence[Path]) -> None:
+        """Move every existing path in *paths* aside, with one fsync of the journal."""
+        todo = [path for path in dict.fromkeys(paths) if os.path.lexists(path)]
+        slots = [self.backup / str(len(self.moved) + i) for i in range(len(todo))]
+        for number, (path, slot) in enumerate(zip(todo, slots, strict=True), 1):
+            self.journal.write("move", sync=number == len(todo), path=str(path), slot=str(slot))
+        for path, slot in zip(todo, slots, strict=True):
+            os.replace(path, slot)
+            self.moved.append((path, slot))
+
+    def add_created(self, path: Path) -> None:
+        """Say that *path* is about to be created (call before writing it)."""
+        self.journal.write("create", path=str(path))
+        self.created.append(path)
+
     def rollback(self) -> None:
+        """Undo every change; keep the backups (for the next run) if that fails."""
+        self.journal.close()
+        logged = {e.get("path") for e in self.journal.entries if e["op"] == "create"}
         for path in reversed(self.created):
-            if os.path.lexists(path) and not path.is_dir():
+            if str(path) not in logged and os.path.lexists(path) and not path.is_dir():
                 path.unlink()
-        for directory in reversed(self.created_dirs):
-            shutil.rmtree(directory, ignore_errors=True)
-        for original, slot in reversed(self.moved):
-            self.make_parents_quiet(original)
-            os.replace(slot, original)
+        report = journal.undo(self.journal.entries)
+        if report.failures:
+            raise InstallError(
+                "undoing the changes failed for: "
+                + "; ".join(report.failures)
+                + f". The backups are kept in {self.backup}; the next roost run on this "
+                "environment finishes the roll back."
+            )
         shutil.rmtree(self.backup, ignore_errors=True)
 
     @staticmethod
@@ -82,7 +120,14 @@ class Transaction:
         path.parent.mkdir(parents=True, exist_ok=True)
 
     def commit(self) -> None:
+        self.journal.write("commit", sync=True)
+        self.journal.close()
         shutil.rmtree(self.backup, ignore_errors=True)
+
+
+def recover_environment(scheme: Scheme, log: Callable[[str], None]) -> int:
+    """Roll back (or finish) transactions an earlier run left behind; hold the lock."""
+    return journal.recover([Path(scheme.purelib), Path(scheme.platlib)], log)
 
 
 def scheme_roots(scheme: Scheme) -> list[Path]:
@@ -100,19 +145,21 @@ def remove_distribution(dist: InstalledDist, scheme: Scheme, tx: Transaction) ->
     """
     roots = [*scheme_roots(scheme), dist.location]
     refused: list[Path] = []
+    # The .dist-info goes first, so a half-removed distribution is invisible rather
+    # than listed but broken.
+    doomed: list[Path] = [dist.dist_info] if dist.dist_info.exists() else []
     for path in dist.record_paths():
         if not _inside(path, roots):
             refused.append(path)
             continue
+        if dist.dist_info in path.parents:
+            continue
         if path.suffix == ".py":
             cache = path.parent / "__pycache__"
             if cache.is_dir():
-                for compiled in cache.glob(f"{path.stem}.*.pyc"):
-                    tx.move_aside(compiled)
-        if os.path.lexists(path):
-            tx.move_aside(path)
-    if dist.dist_info.exists():
-        tx.move_aside(dist.dist_info)
+                doomed.extend(cache.glob(f"{path.stem}.*.pyc"))
+        doomed.append(path)
+    tx.move_all(doomed)
     return refused
 
 
@@ -131,23 +178,98 @@ def prune_empty_dirs(paths: Sequence[Path], stop: Sequence[Path]) -> None:
             current = current.parent
 
 
-def validate_wheel(item: PlanItem) -> None:
-    """Refuse a wheel whose RECORD or metadata does not match it, before writing anything."""
+def validate_wheel(item: PlanItem, metadata_text_from_index: str | None = None) -> None:
+    """Refuse a wheel that is unsafe or does not match its RECORD or metadata.
+
+    Runs before anything is written: :func:`roost.wheel_check.check_wheel`, then
+    ``installer``'s RECORD validation (hashes, sizes, files missing from RECORD).
+    """
     from installer.sources import WheelFile
+
+    from roost.wheel_check import check_wheel
 
     try:
         name, version, _build, _tags = parse_wheel_filename(item.wheel.name)
     except Exception as exc:
         raise InstallError(f"{item.wheel.name}: not a valid wheel filename ({exc})") from None
-    try:
-        with WheelFile.open(item.wheel) as source:
-            source.validate_record()
-    except Exception as exc:
-        raise InstallError(f"{item.wheel.name} is not a valid wheel: {exc}") from None
+    check_wheel(item.wheel, name, version, metadata_text_from_index)
     if canonicalize_name(name) != canonicalize_name(item.name) or version != item.version:
         raise InstallError(
             f"{item.wheel.name} does not contain {item.name} {item.version} as expected"
         )
+    try:
+        with WheelFile.open(item.wheel) as source:
+            source.validate_record()
+    except Exception as exc:
+        raise InstallError(
+            f"refusing to install {item.name} {item.version} ({item.wheel.name}): {exc}\n"
+            "Nothing was installed."
+        ) from None
+
+
+class _Signalled(BaseException):
+    """A termination signal arrived during the transaction."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class InstallInterrupted(InstallError):
+    """The install was interrupted (SIGINT) and rolled back."""
+
+    exit_code = 130
+
+
+class InstallTerminated(InstallInterrupted):
+    """The install was stopped by SIGTERM or SIGHUP and rolled back."""
+
+    exit_code = 143
+
+
+@contextlib.contextmanager
+def _signals(*, shield: bool = False) -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into an exception (or, with *shield*, ignore them and SIGINT).
+
+    SIGXFSZ is ignored so a file-size limit fails a write (EFBIG) and is rolled back,
+    instead of killing the process mid-transaction.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def raise_signal(signum: int, _frame: object) -> None:
+        raise _Signalled(signum)
+
+    handler: Any = signal.SIG_IGN if shield else raise_signal
+    names = ["SIGTERM", "SIGHUP"] + (["SIGINT"] if shield else [])
+    previous = {}
+    for name in names:
+        if hasattr(signal, name):
+            number = getattr(signal, name)
+            previous[number] = signal.signal(number, handler)
+    if hasattr(signal, "SIGXFSZ"):
+        previous[signal.SIGXFSZ] = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        for number, old in previous.items():
+            signal.signal(number, old)
+
+
+def _failure(exc: BaseException, step: str) -> InstallError:
+    """The one error a user sees for a failed, rolled back transaction."""
+    undone = "every change was undone and the environment is as it was before."
+    if isinstance(exc, _Signalled):
+        return InstallTerminated(f"interrupted by {exc} while {step}; {undone}")
+    if isinstance(exc, KeyboardInterrupt):
+        return InstallInterrupted(f"interrupted (SIGINT) while {step}; {undone}")
+    if isinstance(exc, InstallError):
+        return InstallError(f"{exc.message}\n{undone[0].upper()}{undone[1:]}")
+    hint = ""
+    if isinstance(exc, OSError) and exc.errno in {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}:
+        hint = " The disk is full (or a file size limit was reached): free some space."
+    return InstallError(f"{step} failed: {type(exc).__name__}: {exc}; {undone}{hint}")
 
 
 def install_plan(
@@ -157,85 +279,87 @@ def install_plan(
     *,
     log: Callable[[str], None] = lambda _: None,
     event: Callable[[InstallEvent], None] = lambda _: None,
+    index_metadata: Mapping[Path, str] | None = None,
 ) -> list[InstalledDistribution]:
-    """Install every item or none. The caller holds the environment's lock."""
-    from installer import install
-    from installer.destinations import SchemeDictionaryDestination
-    from installer.records import RecordEntry
-    from installer.sources import WheelFile
-    from installer.utils import Scheme as FileScheme
+    """Install every item or none. The caller holds the environment's lock.
 
+    *index_metadata* maps a wheel to the PEP 658 metadata text the resolver used,
+    which its METADATA must agree with.
+    """
     for item in plan:
-        validate_wheel(item)
-    tx = Transaction(Path(scheme.purelib))
-
-    class Destination(SchemeDictionaryDestination):
-        """installer's destination that tells the transaction about every write."""
-
-        def write_to_fs(
-            self, scheme: FileScheme, path: str, stream: BinaryIO, is_executable: bool
-        ) -> RecordEntry:
-            target_path = Path(self.scheme_dict[scheme]) / path
-            tx.make_parents(target_path)
-            tx.move_aside(target_path)
-            tx.created.append(target_path)
-            written.append(target_path)
-            return super().write_to_fs(scheme, path, stream, is_executable)
-
+        validate_wheel(item, (index_metadata or {}).get(item.wheel))
+    labels = ", ".join(f"{item.name} {item.version}" for item in plan)
+    step = "preparing the install"
     done: list[InstalledDistribution] = []
-    try:
-        total = len(plan)
-        for number, item in enumerate(plan, 1):
-            refused: list[Path] = []
-            if item.replaces is not None:
-                log(f"  Removing {item.replaces.name} {item.replaces.version}")
-                event(
-                    InstallEvent(
-                        "remove", item.replaces.name, item.replaces.version, number, total
+    tx: Transaction | None = None
+    refused: list[Path] = []
+    with _signals():
+        try:
+            tx = Transaction(Path(scheme.purelib), f"install of {labels}")
+            total = len(plan)
+            for number, item in enumerate(plan, 1):
+                if item.replaces is not None:
+                    old = f"{item.replaces.name} {item.replaces.version}"
+                    step = f"removing {old}"
+                    log(f"  Removing {old}")
+                    tx.note(f"remove {old}")
+                    event(
+                        InstallEvent(
+                            "remove", item.replaces.name, item.replaces.version, number, total
+                        )
                     )
-                )
-                refused = remove_distribution(item.replaces, scheme, tx)
-            written: list[Path] = []
-            paths = scheme.as_dict()
-            paths["headers"] = os.path.join(scheme.headers, item.name)
-            destination = Destination(
-                scheme_dict=paths,
-                interpreter=target.executable,
-                script_kind="posix",
-                bytecode_optimization_levels=(),
-                overwrite_existing=True,
-            )
-            metadata = {"INSTALLER": b"roost\n"}
-            if item.requested:
-                metadata["REQUESTED"] = b""
-            if item.direct_url is not None:
-                metadata["direct_url.json"] = json.dumps(item.direct_url).encode()
-            event(InstallEvent("install", item.name, str(item.version), number, total))
-            with WheelFile.open(item.wheel) as source:
-                install(source, destination, metadata)
-            event(InstallEvent("installed", item.name, str(item.version), number, total))
-            scripts_dir = Path(scheme.scripts)
-            done.append(
-                InstalledDistribution(
-                    name=item.name,
-                    version=str(item.version),
-                    files=tuple(str(p) for p in written),
-                    scripts=tuple(p.name for p in written if p.parent == scripts_dir),
-                    requested=item.requested,
-                )
-            )
-            for path in refused:
-                log(f"WARNING: left {path} alone: it is outside the environment")
-    except BaseException as exc:
-        tx.rollback()
-        if isinstance(exc, InstallError):
-            raise
-        if isinstance(exc, Exception):
-            raise InstallError(
-                f"installing failed and every change was undone: {type(exc).__name__}: {exc}"
-            ) from exc
-        raise
+                    refused += remove_distribution(item.replaces, scheme, tx)
+                step = f"installing {item.name} {item.version} ({item.wheel.name})"
+                tx.note(f"install {item.name} {item.version}")
+                event(InstallEvent("install", item.name, str(item.version), number, total))
+                done.append(_install_one(item, number, target, scheme, tx))
+                event(InstallEvent("installed", item.name, str(item.version), number, total))
+            step = "finishing the install"
+            tx.commit()
+        except BaseException as exc:
+            with _signals(shield=True):
+                if tx is not None:
+                    tx.rollback()
+            raise _failure(exc, step) from (exc if isinstance(exc, Exception) else None)
+    for path in refused:
+        log(f"WARNING: left {path} alone: it is outside the environment")
     removed = [original for original, _slot in tx.moved]
-    tx.commit()
     prune_empty_dirs(removed, scheme_roots(scheme))
     return done
+
+
+def _install_one(
+    item: PlanItem, number: int, target: Target, scheme: Scheme, tx: Transaction
+) -> InstalledDistribution:
+    from installer import install
+    from installer.sources import WheelFile
+
+    from roost.destination import TransactionalDestination
+
+    paths = scheme.as_dict()
+    paths["headers"] = os.path.join(scheme.headers, item.name)
+    metadata = {"INSTALLER": b"roost\n"}
+    if item.requested:
+        metadata["REQUESTED"] = b""
+    if item.direct_url is not None:
+        metadata["direct_url.json"] = json.dumps(item.direct_url).encode()
+    with WheelFile.open(item.wheel) as source:
+        destination = TransactionalDestination(
+            tx=tx,
+            label=f"{item.name} {item.version} ({item.wheel.name})",
+            dist_info_dir=source.dist_info_dir,
+            stage=tx.backup / "stage" / str(number),
+            scheme_dict=paths,
+            interpreter=target.executable,
+        )
+        destination.stage.mkdir(parents=True)
+        install(source, destination, metadata)
+    scripts_dir = Path(scheme.scripts)
+    written = destination.written
+    return InstalledDistribution(
+        name=item.name,
+        version=str(item.version),
+        files=tuple(str(p) for p in written),
+        scripts=tuple(p.name for p in written if p.parent == scripts_dir),
+        requested=item.requested,
+    )

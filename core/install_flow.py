@@ -121,8 +121,18 @@ def run_install(ctx: click.Context, out: Output) -> None:
         raise InstallRefused(refusal_message(refusals))
     out.detail(f"target: {target.executable} (Python {target.full_version})")
     out.detail(f"scheme: {scheme.name}: {scheme.purelib}")
+    from roost.install import recover_environment
+    from roost.lock import try_lock
 
-    from roost.cache import lock_path
+    # Undo an interrupted transaction before reading what is installed; if another run
+    # holds the lock, its transaction is live and this run recovers under the lock later.
+    early = try_lock(lock_path_for(settings, scheme, out))
+    if early is not None:
+        try:
+            recover_environment(scheme, out.warning)
+        finally:
+            early.release()
+
     from roost.fetch import Fetcher
     from roost.finder import Finder
     from roost.http import Client
@@ -163,7 +173,7 @@ def run_install(ctx: click.Context, out: Output) -> None:
     with Client(manager, settings) as client:
         for source in sources:
             client.remember_credentials(source.url)
-        fetcher = Fetcher(client, downloads)
+        fetcher = Fetcher(client, downloads, wheel_cache(settings, out), warn=out.warning)
         try:
             finder = Finder(
                 manager,
@@ -192,6 +202,11 @@ def run_install(ctx: click.Context, out: Output) -> None:
                         )
                     continue
                 todo.append(candidate)
+            if require_hashes(params, settings, files):
+                from roost.hash_mode import check_hashed, check_pinned
+
+                check_pinned(requirements)
+                check_hashed(todo, fetcher)
             if params.get("dry_run"):
                 if todo:
                     out.info("Would install " + " ".join(_label(c) for c in todo))
@@ -228,21 +243,51 @@ def run_install(ctx: click.Context, out: Output) -> None:
     try:
         if not plan:
             return
-        import filelock
+        from roost.lock import env_lock
 
-        lock = filelock.FileLock(str(lock_path(settings, scheme.purelib)))
-        with lock:
+        with env_lock(
+            lock_path_for(settings, scheme, out),
+            scheme.purelib,
+            timeout=params.get("lock_timeout"),
+            notify=out.warning,
+        ):
+            recover_environment(scheme, out.warning)
             done = install_plan(
                 plan,
                 target,
                 scheme,
                 log=out.detail,
                 event=lambda step: manager.install_event(step, options),
+                index_metadata=fetcher.index_metadata,
             )
         manager.post_install(target, scheme, done, options)
         out.info("Successfully installed " + " ".join(f"{d.name}-{d.version}" for d in done))
     finally:
         shutil.rmtree(downloads, ignore_errors=True)
+
+
+def lock_path_for(settings: Settings, scheme: Scheme, out: Output) -> Path:
+    from roost.lock import lock_file
+
+    return lock_file(settings, scheme.purelib, out.warning)
+
+
+def wheel_cache(settings: Settings, out: Output) -> Any:
+    """The wheel cache, or None with ``--no-cache-dir``."""
+    from roost.cache import cache_root
+    from roost.wheel_cache import WheelCache
+
+    root = cache_root(settings)
+    return None if root is None else WheelCache(root, out.warning)
+
+
+def require_hashes(params: dict[str, Any], settings: Settings, files: list[Any]) -> bool:
+    """Hash-checking mode: ``--require-hashes``, or any ``--hash`` in a requirements file."""
+    return (
+        bool(params.get("require_hashes"))
+        or settings.get_bool("require-hashes")
+        or any(f.require_hashes for f in files)
+    )
 
 
 def apply_defaults(ctx: click.Context, settings: Settings) -> dict[str, Any]:
