@@ -22,7 +22,7 @@ def _load(path: Path) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - 3.10 only
-        import tomli as tomllib
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
     try:
         return dict(tomllib.loads(path.read_text(encoding="utf-8")))

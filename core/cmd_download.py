@@ -120,7 +120,7 @@ def run_download(ctx: click.Context, out: Output) -> None:
         constraints=constraint_map(inputs.constraints),
         no_binary=binary_policy(params["no_binary"]),
     )
-    with session(manager, settings, sources, target, params) as run:
+    with session(manager, settings, sources, target, params=params, out=out) as run:
         resolution = resolve(
             inputs.requirements,
             finder=run.finder,

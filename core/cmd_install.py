@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import click
 
-from roost.options import explicit_values, index_options, python_option
+from roost.options import index_options, python_option
 from roost.output import Output
 
 
@@ -65,6 +62,29 @@ def install_command() -> click.Command:
         metavar="SECONDS",
         help="Give up if another roost run keeps the environment locked this long.",
     )
+    @click.option(
+        "--report",
+        metavar="FILE",
+        help="Write pip's installation report (JSON, version 1) to FILE; - for stdout.",
+    )
+    @click.option(
+        "--only-binary",
+        "only_binary",
+        multiple=True,
+        metavar="FORMAT",
+        help="roost installs wheels only; accepted for pip compatibility.",
+    )
+    @click.option(
+        "--no-binary",
+        "no_binary",
+        multiple=True,
+        metavar="FORMAT",
+        help="Projects that must not come as wheels (:all:, or names): roost then stops "
+        "with an error, since it builds nothing.",
+    )
+    @click.option(
+        "--prefer-binary", is_flag=True, help="Accepted for pip compatibility: wheels only."
+    )
     @click.option("--cache-dir", metavar="DIR", help="Cache directory.")
     @click.option("--no-cache-dir", is_flag=True, help="Use no cache.")
     @click.pass_context
@@ -75,22 +95,3 @@ def install_command() -> click.Command:
         run_install(ctx, ctx.find_object(Output) or Output())
 
     return install
-
-
-def settings_for(ctx: click.Context, command: str, extra_layers: tuple[Any, ...] = ()) -> Any:
-    from roost.config import build_settings
-    from roost.types import Settings
-
-    manager = ctx.meta["roost.manager"]
-    settings = build_settings(command, explicit_values(ctx), manager)
-    if extra_layers:
-        settings = Settings(tuple(extra_layers) + settings.layers)
-    return settings
-
-
-def work_dir() -> Path:
-    return Path(tempfile.mkdtemp(prefix="roost-"))
-
-
-def cwd() -> Path:
-    return Path(os.getcwd())

@@ -40,11 +40,12 @@ class Context:
 
 def load_context(ctx: click.Context, command: str) -> Context:
     """Settings and target for *command*, found exactly as ``roost install`` finds them."""
-    from roost.cmd_install import settings_for
-    from roost.install_flow import apply_defaults, load_target
+    from roost.config import build_settings
+    from roost.install_flow import load_target
+    from roost.options import apply_setting_defaults, explicit_values
 
-    settings = settings_for(ctx, command)
-    params = apply_defaults(ctx, settings)
+    settings = build_settings(command, explicit_values(ctx), ctx.meta["roost.manager"])
+    params = apply_setting_defaults(ctx, settings)
     return Context(settings, params, load_target(ctx, params, settings))
 
 

@@ -121,9 +121,24 @@ class Session:
     downloads: Path
 
 
+def wheel_cache(settings: Settings, out: Output) -> Any:
+    """The wheel cache, or None with ``--no-cache-dir``."""
+    from roost.cache import cache_root
+    from roost.wheel_cache import WheelCache
+
+    root = cache_root(settings)
+    return None if root is None else WheelCache(root, out.warning)
+
+
 @contextmanager
 def session(
-    manager: Manager, settings: Settings, sources: list[IndexSource], target: Target, params: Any
+    manager: Manager,
+    settings: Settings,
+    sources: list[IndexSource],
+    target: Target,
+    *,
+    params: Any,
+    out: Output,
 ) -> Iterator[Session]:
     """One client, finder and fetcher, closed (and their scratch folder removed) after."""
     import tempfile
@@ -137,7 +152,7 @@ def session(
         with Client(manager, settings) as client:
             for source in sources:
                 client.remember_credentials(source.url)
-            fetcher = Fetcher(client, downloads)
+            fetcher = Fetcher(client, downloads, wheel_cache(settings, out), warn=out.warning)
             try:
                 finder = Finder(
                     manager,
