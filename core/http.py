@@ -1,23 +1,32 @@
 """The one HTTP client of a roost run.
 
 TLS comes from ``roost_ssl_context``, credentials from URLs and ``roost_http_auth``,
-proxies from the settings and the environment. Transient failures are retried with
-backoff; errors a person sees never carry a password.
+proxies from ``--proxy`` or the environment (``HTTP(S)_PROXY``, ``ALL_PROXY``,
+``NO_PROXY``). Transient failures are retried with backoff within one bound per
+request; errors a person sees never carry a password.
+
+Transports are chosen per request by :class:`Router`, not by httpx's environment
+handling, so that proxy connections use the same SSL context as direct ones and
+``--trusted-host`` relaxes TLS for its host only. Redirects are followed here, so the
+``Authorization`` header of each hop is computed for that hop's own origin and never
+travels to another one.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import ssl
+import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+from typing import TYPE_CHECKING, TypeVar
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
-from roost.errors import HashMismatchError, IndexAccessError, NetworkError
+from roost.errors import ConfigError, HashMismatchError, IndexAccessError, NetworkError
+from roost.http_route import Router, host_matches, is_loopback, no_proxy_matches, proxy_for
 from roost.types import Settings, redact_url
 
 if TYPE_CHECKING:
@@ -27,10 +36,13 @@ if TYPE_CHECKING:
 
     from roost.manager import Manager
 
+T = TypeVar("T")
 DEFAULT_TIMEOUT = 15.0
 DEFAULT_RETRIES = 5
 #: Statuses worth asking again: the server said it is busy or broke for a moment.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 10
 MAX_RETRY_AFTER = 30.0
 
 
@@ -41,12 +53,11 @@ def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
         return url, None
     userinfo, _, host = parts.netloc.rpartition("@")
     user, _, password = userinfo.partition(":")
-    from urllib.parse import unquote
-
     return urlunsplit(parts._replace(netloc=host)), (unquote(user), unquote(password))
 
 
 def origin_of(url: str) -> str:
+    """``scheme://host:port`` of *url* (credentials never part of it)."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.hostname}:{parts.port or ''}"
 
@@ -60,6 +71,11 @@ def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
     return None
 
 
+def _basic(creds: tuple[str, str]) -> str:
+    token = base64.b64encode(f"{creds[0]}:{creds[1]}".encode()).decode("ascii")
+    return f"Basic {token}"
+
+
 class Client:
     """Shared HTTP client: ``get`` for pages, ``download`` for files.
 
@@ -71,9 +87,13 @@ class Client:
         self._manager = manager
         self._settings = settings
         self._http: httpx.Client | None = None
+        self._router: Router | None = None
+        self._build_lock = threading.Lock()
         # Credentials seen in any configured URL apply to every request to that origin,
         # so file links on the same host as an authenticated index work.
         self._credentials: dict[str, tuple[str, str]] = {}
+        # What the roost_http_auth hook said per origin: asked once, not per file.
+        self._hook_credentials: dict[str, tuple[str, str] | None] = {}
         self.timeout = float(
             settings.get("timeout") or settings.get("default-timeout") or DEFAULT_TIMEOUT
         )
@@ -91,162 +111,241 @@ class Client:
         self.close()
 
     def close(self) -> None:
+        """Close every connection."""
         if self._http is not None:
             self._http.close()
             self._http = None
+        if self._router is not None:
+            self._router.close()
+            self._router = None
 
     def remember_credentials(self, url: str) -> None:
+        """Use the credentials in *url* (if any) for every request to its origin."""
         _, creds = split_credentials(url)
         if creds is not None:
             self._credentials[origin_of(url)] = creds
 
     @property
     def http(self) -> httpx.Client:
-        if self._http is None:
-            self._http = self._build()
-        return self._http
+        """The underlying ``httpx.Client`` (built on first use)."""
+        with self._build_lock:
+            if self._http is None:
+                self._http = self._build()
+            return self._http
 
     def _build(self) -> httpx.Client:
         import httpx
 
-        context = self._manager.ssl_context(self._settings)
-        mounts: dict[str, httpx.BaseTransport | None] = {}
-        for host in self._settings.get_list("trusted-host"):
-            # pip's --trusted-host: plain http and unverified TLS for that host only.
-            mounts[f"all://{host}"] = httpx.HTTPTransport(verify=False, retries=0)
-        proxy = self._settings.get("proxy")
+        router = self._router = Router(self._manager.ssl_context(self._settings), self._settings)
+
+        class Routing(httpx.BaseTransport):
+            def handle_request(self, request: httpx.Request) -> httpx.Response:
+                return router.transport(str(request.url)).handle_request(request)
+
         return httpx.Client(
-            verify=context,
+            transport=Routing(),
             timeout=httpx.Timeout(self.timeout),
-            follow_redirects=True,
-            trust_env=True,
-            proxy=proxy or None,
-            mounts=mounts or None,
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+            follow_redirects=False,
+            trust_env=False,
             headers={"User-Agent": f"roost/{_version()}"},
         )
 
     def _auth_for(self, url: str) -> tuple[str, tuple[str, str] | None]:
         bare, creds = split_credentials(url)
+        origin = origin_of(bare)
         if creds is None:
-            creds = self._credentials.get(origin_of(bare))
+            creds = self._credentials.get(origin)
         if creds is None:
-            found = self._manager.http_auth(bare, self._settings)
-            if found is not None:
-                creds = (found.username, found.password)
+            if origin not in self._hook_credentials:
+                found = self._manager.http_auth(bare, self._settings)
+                self._hook_credentials[origin] = (
+                    None if found is None else (found.username, found.password)
+                )
+            creds = self._hook_credentials[origin]
         return bare, creds
 
-    @contextmanager
-    def _request(
-        self, url: str, headers: Mapping[str, str] | None = None
-    ) -> Iterator[httpx.Response]:
+    def _open(self, url: str, headers: Mapping[str, str]) -> tuple[httpx.Response, bool]:
+        """Send GET for *url*, following redirects; return the last response and
+        whether it was sent with credentials."""
+        # Inline credentials also serve same-origin redirects (/simple/Name -> /simple/name/).
+        self.remember_credentials(url)
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            bare, creds = self._auth_for(current)
+            parts = urlsplit(bare)
+            http = self.http
+            assert self._router is not None
+            if (
+                parts.scheme == "http"
+                and not is_loopback(parts.hostname or "")
+                and not self._router.trusted(bare)
+            ):
+                raise NetworkError(
+                    f"refusing plain http to {parts.hostname}: {redact_url(url)} is not a "
+                    f"secure origin. Use https, or pass --trusted-host {parts.hostname} "
+                    "(also 'trusted-host' in roost's or pip's config) if you accept that."
+                )
+            request = http.build_request("GET", bare, headers=dict(headers))
+            if creds is not None:
+                request.headers["Authorization"] = _basic(creds)
+            response = http.send(request, stream=True)
+            location = response.headers.get("Location")
+            if response.status_code not in REDIRECT_STATUSES or not location:
+                return response, creds is not None
+            response.close()
+            current = urljoin(bare, location)
+        raise NetworkError(f"{redact_url(url)} redirected more than {MAX_REDIRECTS} times")
+
+    def _fetch(
+        self,
+        url: str,
+        headers: Callable[[], Mapping[str, str]],
+        consume: Callable[[httpx.Response], T],
+    ) -> T:
+        """Open *url* and hand the response to *consume*, within one retry bound.
+
+        Connection errors, timeouts, bodies cut short and 429/5xx answers are retried
+        with backoff (``Retry-After`` honoured, capped); TLS verification failures,
+        401/403 and other statuses are not.
+        """
         import httpx
 
-        bare, creds = self._auth_for(url)
         shown = redact_url(url)
         attempt = 0
         while True:
+            response: httpx.Response | None = None
             try:
-                request = self.http.build_request("GET", bare, headers=dict(headers or {}))
-                if creds is not None:
-                    request.headers["Authorization"] = httpx.BasicAuth(*creds)._auth_header
-                response = self.http.send(request, stream=True)
-            except httpx.TransportError as exc:
+                response, with_creds = self._open(url, headers())
+                status = response.status_code
+                if status in RETRY_STATUSES and attempt < self.retries:
+                    attempt += 1
+                    time.sleep(_retry_after(response) or _backoff(attempt))
+                    continue
+                if status in (401, 403):
+                    raise IndexAccessError(_refused_message(shown, response, with_creds))
+                if status == 407:
+                    raise NetworkError(self._proxy_message(url, "407 Proxy Authentication"))
+                return consume(response)
+            except httpx.ProxyError as exc:
+                raise NetworkError(self._proxy_message(url, str(exc))) from None
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 failure = _tls_failure(exc)
                 if failure is not None:
                     raise NetworkError(_tls_message(shown, failure)) from None
                 if attempt >= self.retries:
                     raise NetworkError(
-                        f"could not reach {shown} after {attempt + 1} attempt(s): "
+                        f"could not get {shown} after {attempt + 1} attempt(s): "
                         f"{type(exc).__name__}: {redact_url(str(exc)) or 'no details'}"
+                        + self._via(url)
                     ) from None
                 attempt += 1
                 time.sleep(_backoff(attempt))
-                continue
-            if response.status_code in RETRY_STATUSES and attempt < self.retries:
-                delay = _retry_after(response) or _backoff(attempt + 1)
-                response.close()
-                attempt += 1
-                time.sleep(delay)
-                continue
-            try:
-                if response.status_code in (401, 403):
-                    reason = "credentials were refused" if creds else "credentials are needed"
-                    raise IndexAccessError(
-                        f"{shown} answered {response.status_code} "
-                        f"{response.reason_phrase}: {reason}. Put them in the URL "
-                        "(https://USER:PASSWORD@host/...), in ~/.netrc, or in a "
-                        "credentials plugin."
-                    )
-                yield response
+            except httpx.TransportError as exc:
+                raise NetworkError(
+                    f"could not get {shown}: {type(exc).__name__}: {redact_url(str(exc))}"
+                ) from None
             finally:
-                response.close()
-            return
+                if response is not None:
+                    response.close()
+
+    def _via(self, url: str) -> str:
+        proxy = self._router.proxy(url) if self._router is not None else None
+        return f" (through the proxy {redact_url(proxy)})" if proxy else ""
+
+    def _proxy_message(self, url: str, detail: str) -> str:
+        proxy = self._router.proxy(url) if self._router is not None else None
+        return (
+            f"the proxy {redact_url(proxy or '?')} refused to fetch {redact_url(url)}: "
+            f"{redact_url(detail)}. Check --proxy or HTTPS_PROXY/HTTP_PROXY (with "
+            "USER:PASSWORD@ if it needs a login), and NO_PROXY for hosts to reach directly."
+        )
 
     def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> httpx.Response:
         """GET *url* and read the whole body; statuses other than 401/403 are returned."""
-        import httpx
 
-        attempt = 0
-        while True:
-            try:
-                with self._request(url, headers) as response:
-                    response.read()
-                    return response
-            except (httpx.ReadError, httpx.RemoteProtocolError, httpx.ReadTimeout) as exc:
-                attempt += 1
-                if attempt > self.retries:
-                    raise NetworkError(
-                        f"reading {redact_url(url)} failed: {type(exc).__name__}"
-                    ) from None
-                time.sleep(_backoff(attempt))
+        def read(response: httpx.Response) -> httpx.Response:
+            response.read()
+            return response
+
+        return self._fetch(url, lambda: dict(headers or {}), read)
 
     def download(self, url: str, dest: Path, hashes: Mapping[str, str] | None = None) -> str:
         """Stream *url* into *dest* and return its sha256; check *hashes* when given.
 
-        A body cut short is fetched again from the start, within the retry bound.
+        A body cut short is resumed with a Range request when the server allows it
+        (else fetched again from the start), within the retry bound; the hashes are
+        checked on the whole file either way.
         """
-        import httpx
+        partial = dest.with_name(dest.name + ".part")
+        partial.unlink(missing_ok=True)
+        resumed = False
 
-        attempt = 0
-        while True:
-            partial = dest.with_name(dest.name + ".part")
-            try:
-                digest = hashlib.sha256()
-                others = {
-                    name: hashlib.new(name)
-                    for name in (hashes or {})
-                    if name != "sha256" and name in hashlib.algorithms_guaranteed
-                }
-                with self._request(url) as response:
-                    if response.status_code != 200:
-                        raise NetworkError(
-                            f"downloading {redact_url(url)} failed: "
-                            f"{response.status_code} {response.reason_phrase}"
-                        )
-                    with open(partial, "wb") as out:
-                        for chunk in response.iter_bytes(1 << 16):
-                            out.write(chunk)
-                            digest.update(chunk)
-                            for other in others.values():
-                                other.update(chunk)
-                os.replace(partial, dest)
-            except (httpx.ReadError, httpx.RemoteProtocolError, httpx.ReadTimeout) as exc:
+        def have() -> int:
+            return partial.stat().st_size if partial.exists() else 0
+
+        def ranged() -> Mapping[str, str]:
+            # Identity encoding: byte offsets for Range must be those of the file itself.
+            size = have()
+            headers = {"Accept-Encoding": "identity"}
+            return {**headers, "Range": f"bytes={size}-"} if size else headers
+
+        def save(response: httpx.Response) -> None:
+            nonlocal resumed
+            size = have()
+            if response.status_code == 206 and size and _range_start(response) == size:
+                mode, resumed = "ab", True
+            elif response.status_code == 200:
+                mode = "wb"
+            elif response.status_code in (206, 416):
+                # Not the range asked for: start again from the first byte.
                 partial.unlink(missing_ok=True)
-                attempt += 1
-                if attempt > self.retries:
-                    raise NetworkError(
-                        f"downloading {redact_url(url)} failed: {type(exc).__name__}"
-                    ) from None
-                time.sleep(_backoff(attempt))
-                continue
-            except BaseException:
-                partial.unlink(missing_ok=True)
-                raise
-            actual = {"sha256": digest.hexdigest()}
-            actual.update({name: h.hexdigest() for name, h in others.items()})
-            check_hashes(redact_url(url), hashes or {}, actual, dest)
-            return actual["sha256"]
+                import httpx
+
+                raise httpx.RemoteProtocolError("the server would not resume the download")
+            else:
+                raise NetworkError(
+                    f"downloading {redact_url(url)} failed: "
+                    f"{response.status_code} {response.reason_phrase}"
+                )
+            with open(partial, mode) as out:
+                # Unsized chunks: a sized iterator would hold back bytes a cut loses.
+                for chunk in response.iter_bytes():
+                    out.write(chunk)
+
+        try:
+            self._fetch(url, ranged, save)
+            names = tuple(n for n in (hashes or {}) if n in hashlib.algorithms_guaranteed)
+            actual = file_hashes(partial, tuple(dict.fromkeys(("sha256", *names))))
+            if resumed and any(
+                actual.get(n, v).lower() != v.lower() for n, v in (hashes or {}).items()
+            ):
+                # A resumed file that does not match: trust nothing, fetch it whole.
+                partial.unlink()
+                self._fetch(url, lambda: {"Accept-Encoding": "identity"}, save)
+                actual = file_hashes(partial, tuple(dict.fromkeys(("sha256", *names))))
+            check_hashes(redact_url(url), hashes or {}, actual, partial)
+            os.replace(partial, dest)
+        finally:
+            partial.unlink(missing_ok=True)
+        return actual["sha256"]
+
+
+def _range_start(response: httpx.Response) -> int | None:
+    value = response.headers.get("Content-Range", "")
+    unit, _, rest = value.partition(" ")
+    start = rest.partition("-")[0]
+    return int(start) if unit == "bytes" and start.isdigit() else None
+
+
+def _refused_message(shown: str, response: httpx.Response, with_creds: bool) -> str:
+    parts = urlsplit(shown)
+    reason = "the credentials sent were refused" if with_creds else "it needs credentials"
+    return (
+        f"the index at {parts.scheme}://{parts.netloc} answered {response.status_code} "
+        f"{response.reason_phrase} for {shown}: {reason}. roost does not fall back to "
+        "another index. Give credentials in the URL (https://USER:PASSWORD@host/...), in "
+        "~/.netrc (or the file NETRC names), or through a keyring or credentials plugin."
+    )
 
 
 def check_hashes(
@@ -266,6 +365,7 @@ def check_hashes(
 
 
 def file_hashes(path: Path, names: tuple[str, ...] = ("sha256",)) -> dict[str, str]:
+    """Hex digests of the file at *path*, one per hashlib algorithm name."""
     hashers = {name: hashlib.new(name) for name in names}
     with open(path, "rb") as handle:
         while chunk := handle.read(1 << 20):
@@ -276,8 +376,6 @@ def file_hashes(path: Path, names: tuple[str, ...] = ("sha256",)) -> dict[str, s
 
 def apply_tls_settings(context: ssl.SSLContext, settings: Settings) -> ssl.SSLContext:
     """Add ``cert`` (a CA bundle) and ``client-cert`` (PEM with key) to *context*."""
-    from roost.errors import ConfigError
-
     for key, load in (
         ("cert", lambda path: context.load_verify_locations(cafile=path)),
         ("client-cert", context.load_cert_chain),
@@ -305,7 +403,11 @@ def _tls_message(shown: str, failure: ssl.SSLError) -> str:
             "'cert' in roost's or pip's config); --trusted-host only if you accept an "
             "unverified connection."
         )
-    return f"TLS connection to {host} failed: {failure}"
+    reason = getattr(failure, "reason", None) or ""
+    hint = ""
+    if "CERTIFICATE_REQUIRED" in str(reason).upper() or "certificate required" in str(failure):
+        hint = " The server wants a client certificate: pass --client-cert PATH (PEM with key)."
+    return f"TLS connection to {host} failed: {failure}.{hint}"
 
 
 def _backoff(attempt: int) -> float:
@@ -332,3 +434,17 @@ def _version() -> str:
     from roost import __version__
 
     return __version__
+
+
+__all__ = [
+    "Client",
+    "apply_tls_settings",
+    "check_hashes",
+    "file_hashes",
+    "host_matches",
+    "is_loopback",
+    "no_proxy_matches",
+    "origin_of",
+    "proxy_for",
+    "split_credentials",
+]

@@ -50,6 +50,7 @@ BUILTIN_PLUGINS = (
     "target_scheme",
     "system_guard",
     "truststore_tls",
+    "keyring_auth",
     "netrc_auth",
     "bytecode",
     "progress",

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from roost.manager import BUILTIN_PLUGINS
 from tests.support.envs import clean_env, installed, run_roost
 from tests.support.server import IndexServer
 from tests.support.wheels import (
@@ -36,19 +37,8 @@ from tests.support.wheels import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-BUILTINS = (
-    "pip_config",
-    "index_sources",
-    "simple_index",
-    "find_links",
-    "default_scheme",
-    "user_scheme",
-    "target_scheme",
-    "system_guard",
-    "truststore_tls",
-    "netrc_auth",
-    "bytecode",
-)
+# Every built-in the manager registers must show up as loaded, with origin built-in.
+BUILTINS = BUILTIN_PLUGINS
 
 # The worked example of docs/plugins.md (test_docs_show_the_tested_plugin keeps them equal).
 DEMO_PLUGIN = '''\
