@@ -1,28 +1,33 @@
 """roost: a pluggable Python package installer.
 
 The public API is what plugins need: the ``hookimpl`` marker and the hook types.
+They are loaded on first use, so ``roost --version`` does not pay for pluggy and
+the dataclasses.
 """
 
 from __future__ import annotations
 
-from roost.hookspecs import hookimpl
-from roost.types import (
-    Credentials,
-    IndexSource,
-    InstalledDistribution,
-    InstallEvent,
-    Link,
-    NormalizedName,
-    Options,
-    ProjectLinks,
-    Refusal,
-    Scheme,
-    Settings,
-    SettingsLayer,
-    Target,
-)
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from roost.hookspecs import hookimpl
+    from roost.types import (
+        Credentials,
+        IndexSource,
+        InstalledDistribution,
+        InstallEvent,
+        Link,
+        NormalizedName,
+        Options,
+        ProjectLinks,
+        Refusal,
+        Scheme,
+        Settings,
+        SettingsLayer,
+        Target,
+    )
 
 __all__ = [
     "Credentials",
@@ -41,3 +46,15 @@ __all__ = [
     "__version__",
     "hookimpl",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "hookimpl":
+        from roost.hookspecs import hookimpl
+
+        return hookimpl
+    if name in __all__:
+        from roost import types
+
+        return getattr(types, name)
+    raise AttributeError(f"module 'roost' has no attribute {name!r}")

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from collections.abc import Sequence
-
-import click
+from typing import TYPE_CHECKING
 
 from roost import __version__
-from roost.errors import RoostError
-from roost.manager import Manager
-from roost.output import Output
+
+if TYPE_CHECKING:
+    import click
+
+    from roost.manager import Manager
 
 #: Each command's factory, imported when the group is built. Command modules keep
 #: their heavy imports inside the callback so ``roost --version`` stays fast.
@@ -75,6 +75,10 @@ def prescan(argv: Sequence[str]) -> tuple[list[str], int]:
 
 
 def build_group(manager: Manager, default_python: str | None) -> click.Group:
+    import click
+
+    from roost.output import Output
+
     @click.group(context_settings={"help_option_names": ["-h", "--help"]})
     @click.version_option(__version__, prog_name="roost", message="%(prog)s %(version)s")
     @click.option(
@@ -108,6 +112,18 @@ def main(
     default_python: str | None = None,
 ) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["--version"]:
+        # Plugins cannot change the version: answer before importing any of them.
+        sys.stdout.write(f"roost {__version__}\n")
+        return 0
+    import traceback
+
+    import click
+
+    from roost.errors import RoostError
+    from roost.manager import Manager
+    from roost.output import Output
+
     plugin_args, verbose = prescan(args)
     out = Output(verbose=verbose)
     try:

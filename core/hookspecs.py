@@ -6,13 +6,14 @@ are ``trylast`` so a third-party implementation runs first and can override them
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import pluggy
 
 if TYPE_CHECKING:
+    import ssl
+
     import click
 
     from roost.http import Client

@@ -9,7 +9,6 @@ repairs environments. ``system_guard`` cannot be blocked.
 from __future__ import annotations
 
 import importlib
-import ssl
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -21,6 +20,8 @@ from roost import hookspecs
 from roost.errors import ConfigError, PluginError
 
 if TYPE_CHECKING:
+    import ssl
+
     import click
 
     from roost.http import Client
@@ -183,6 +184,8 @@ class Manager:
         context: ssl.SSLContext | None = self._hook.roost_ssl_context(settings=settings)
         if context is not None:
             return context
+        import ssl
+
         # Documented fallback when truststore_tls is blocked: Python's default
         # context (OpenSSL's default CA locations) plus --cert/--client-cert.
         from roost.http import apply_tls_settings

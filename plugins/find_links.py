@@ -18,7 +18,6 @@ from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel
 from roost.errors import IndexAccessError
 from roost.hookspecs import hookimpl
 from roost.plugins.simple_index import file_url_path
-from roost.simple_parse import parse_html_page
 from roost.types import IndexSource, Link, NormalizedName, ProjectLinks, redact_url
 
 if TYPE_CHECKING:
@@ -52,6 +51,8 @@ def _directory_links(directory: Path, source: IndexSource) -> tuple[Link, ...]:
 
 def _read_page(source: IndexSource, client: Client) -> tuple[Link, ...] | None:
     """Every link of an HTML find-links page; None when the page does not exist."""
+    from roost.simple_parse import parse_html_page
+
     scheme = urlsplit(source.url).scheme.lower()
     if scheme == "file":
         path = file_url_path(source.url)

@@ -1,9 +1,8 @@
 """Index and find-links sources from the merged settings.
 
 ``index-url`` then each ``extra-index-url`` (none with ``no-index``), then each
-``find-links``. roost has no built-in index: with nothing configured the finder
-says how to configure one (:func:`no_index_configured_message`, re-exported
-from :mod:`roost.finder`).
+``find-links``. roost has no built-in index: with nothing configured the core
+says how to configure one (:func:`roost.finder.no_index_configured_message`).
 """
 
 from __future__ import annotations
@@ -11,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from roost.finder import no_index_configured_message
 from roost.hookspecs import hookimpl
 from roost.types import IndexSource, Settings
 
-__all__ = ["as_url", "no_index_configured_message", "roost_index_sources", "sources_from_settings"]
+__all__ = ["as_url", "roost_index_sources", "sources_from_settings"]
 
 
 def as_url(location: str) -> str:

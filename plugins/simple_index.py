@@ -10,11 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
 from roost.errors import IndexAccessError
 from roost.hookspecs import hookimpl
-from roost.simple_parse import parse_html_page, parse_json_page
 from roost.types import IndexSource, Link, NormalizedName, ProjectLinks, redact_url
 
 if TYPE_CHECKING:
@@ -45,7 +43,11 @@ def file_url_path(url: str) -> Path:
     """The local path of a file:// URL (``file://localhost/x`` included)."""
     parts = urlsplit(url)
     if parts.netloc not in ("", "localhost"):
+        from urllib.request import url2pathname
+
         return Path(url2pathname(f"//{parts.netloc}{parts.path}"))
+    from urllib.request import url2pathname
+
     return Path(url2pathname(parts.path))
 
 
@@ -53,6 +55,8 @@ def parse_by_content_type(
     content_type: str, body: bytes, text: str, page_url: str, source: IndexSource
 ) -> list[Link]:
     """Pick the PEP 691 or PEP 503 parser for a response's Content-Type."""
+    from roost.simple_parse import parse_html_page, parse_json_page
+
     media = content_type.partition(";")[0].strip().lower()
     if media in _JSON_TYPES:
         return parse_json_page(body, page_url, source)
@@ -86,6 +90,8 @@ def _lookup_http(project: NormalizedName, source: IndexSource, client: Client) -
 
 
 def _lookup_file(project: NormalizedName, source: IndexSource) -> ProjectLinks:
+    from roost.simple_parse import parse_html_page, parse_json_page
+
     project_dir = file_url_path(source.url) / project
     page_url = project_dir.absolute().as_uri() + "/"
     html_page = project_dir / "index.html"

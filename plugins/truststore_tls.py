@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 import click
 
 from roost.hookspecs import hookimpl
-from roost.http import apply_tls_settings
 
 if TYPE_CHECKING:
     from roost.types import Settings
@@ -39,5 +38,7 @@ def roost_add_options(command: str) -> list[click.Option]:
 @hookimpl(trylast=True)
 def roost_ssl_context(settings: Settings) -> ssl.SSLContext:
     import truststore
+
+    from roost.http import apply_tls_settings
 
     return apply_tls_settings(truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT), settings)
