@@ -53,3 +53,15 @@ def demo(session: nox.Session) -> None:
     """roost's main job end to end: `--user` installs from the configured index."""
     session.install(".")
     session.run("python", str(ROOT / "docs" / "demo.py"), *session.posargs, env=dict(os.environ))
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """roost against pip and uv on a loopback index (issue #5); not part of CI.
+
+    Downloads the requirement sets once, with pip from the configured index, into
+    .bench/. Example: `nox -s bench -- --runs 3 --sets small,medium`; see docs/benchmarks.md.
+    """
+    session.install(".")
+    session.install("--upgrade", "pip", "uv")
+    session.run("python", "-m", "bench.run", *session.posargs)

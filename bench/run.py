@@ -1,0 +1,227 @@
+"""``nox -s bench``: roost against pip and uv on fixed requirement sets, served on loopback.
+
+Usage: ``python -m bench.run [--runs N] [--sets small,medium,large]
+[--modes cold,warm,noop,resolve] [--tools roost,pip,uv] [--output PATH]``.
+
+Modes: *cold* (fresh venv, empty cache of the tool's own), *warm* (fresh venv, the
+tool's cache filled by an untimed priming install), *noop* (the primed venv: everything
+already installed), *resolve* (``--dry-run`` into an empty venv, warm cache). Runs are
+interleaved (roost, pip, uv, roost, pip, uv, ...) so drift on the machine hits every
+tool alike. A failed run is recorded with its stderr tail and the benchmark goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.measure import Sample, run_measured
+from bench.prepare import SETS, download_set
+from bench.report import MODES, check_targets, markdown, mode_ratios, summarise
+from bench.server import serve
+from bench.static_index import write_index
+from bench.tools import (
+    TOOLS,
+    command_prefix,
+    install_command,
+    installed_count,
+    isolated_env,
+    make_venv,
+    version_of,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _csv(choices: Sequence[str]) -> Any:
+    def parse(text: str) -> list[str]:
+        items = [item.strip() for item in text.split(",") if item.strip()]
+        unknown = [item for item in items if item not in choices]
+        if unknown or not items:
+            raise argparse.ArgumentTypeError(f"choose from {', '.join(choices)}")
+        return items
+
+    return parse
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The benchmark's options (``nox -s bench -- --runs 3 --sets small,medium``)."""
+    parser = argparse.ArgumentParser(prog="bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per tool and mode")
+    parser.add_argument("--sets", type=_csv(tuple(SETS)), default=list(SETS))
+    parser.add_argument("--modes", type=_csv(MODES), default=list(MODES))
+    parser.add_argument("--tools", type=_csv(TOOLS), default=list(TOOLS))
+    parser.add_argument("--startup-runs", type=int, default=20)
+    parser.add_argument("--bench-dir", type=Path, default=ROOT / ".bench")
+    parser.add_argument(
+        "--output", type=Path, default=None, help="default: <bench-dir>/results.json"
+    )
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    return args
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def _skipped(why: str) -> Sample:
+    return Sample(seconds=0.0, maxrss_kb=0, returncode=-1, stderr_tail=why)
+
+
+def bench_set(
+    name: str,
+    url: str,
+    *,
+    tools: list[str],
+    modes: list[str],
+    runs: int,
+    scratch: Path,
+) -> dict[str, Any]:
+    """Every mode of one requirement set; ``{mode: {"tools": ..., "ratios": ...}}``."""
+    requirements = SETS[name]
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    env = isolated_env(scratch / "home")
+    primed: dict[str, Sample] = {}
+    if any(mode != "cold" for mode in modes):
+        for tool in tools:
+            venv = make_venv(scratch / f"primed-{tool}", env)
+            command = install_command(tool, venv, url, scratch / f"cache-{tool}", requirements)
+            primed[tool] = run_measured(command, env, scratch)
+            state = "ok" if primed[tool].ok else "FAILED"
+            _say(f"  {name}: primed {tool} ({state}, {primed[tool].seconds:.2f} s)")
+    results: dict[str, Any] = {}
+    for mode in modes:
+        samples: dict[str, list[Sample]] = {tool: [] for tool in tools}
+        counts: dict[str, list[int]] = {tool: [] for tool in tools}
+        empty: dict[str, Path] = {}
+        for run in range(runs):
+            for tool in tools:
+                if mode != "cold" and not primed[tool].ok:
+                    samples[tool].append(
+                        _skipped("priming install failed:\n" + primed[tool].stderr_tail)
+                    )
+                    continue
+                cache = scratch / f"cache-{tool}"
+                if mode == "cold":
+                    cache = scratch / f"cold-cache-{tool}-{run}"
+                if mode == "noop":
+                    venv = scratch / f"primed-{tool}"
+                elif mode == "resolve":
+                    if tool not in empty:
+                        empty[tool] = scratch / f"empty-{tool}"
+                        make_venv(empty[tool], env)
+                    venv = empty[tool]
+                else:
+                    venv = scratch / f"{mode}-{tool}-{run}"
+                    make_venv(venv, env)
+                command = install_command(
+                    tool,
+                    venv / "bin" / "python",
+                    url,
+                    cache,
+                    requirements,
+                    dry_run=mode == "resolve",
+                )
+                sample = run_measured(command, env, scratch)
+                samples[tool].append(sample)
+                if mode in ("cold", "warm"):
+                    counts[tool].append(installed_count(venv))
+                    shutil.rmtree(venv)
+                if mode == "cold":
+                    shutil.rmtree(cache, ignore_errors=True)
+                outcome = (
+                    f"{sample.seconds:.2f} s" if sample.ok else f"FAILED ({sample.returncode})"
+                )
+                _say(
+                    f"  {name} {mode:<7} {tool:<5} run {run + 1}/{runs}: {outcome}, "
+                    f"{sample.maxrss_kb / 1024:.0f} MiB"
+                )
+        tools_summary = {tool: summarise(samples[tool], counts[tool]) for tool in tools}
+        results[mode] = {"tools": tools_summary, "ratios": mode_ratios(tools_summary)}
+    shutil.rmtree(scratch, ignore_errors=True)
+    return results
+
+
+def measure_startup(runs: int, env: dict[str, str], cwd: Path) -> dict[str, float | None]:
+    """Median wall time of ``roost --version`` and of ``python -c pass``, interleaved."""
+    roost: list[float] = []
+    python: list[float] = []
+    for _ in range(runs):
+        for command, into in (
+            ([*command_prefix("roost"), "--version"], roost),
+            ([sys.executable, "-c", "pass"], python),
+        ):
+            started = time.perf_counter()
+            subprocess.run(command, env=env, cwd=cwd, capture_output=True, check=True)
+            into.append(time.perf_counter() - started)
+    roost_s, python_s = statistics.median(roost), statistics.median(python)
+    return {"roost_s": roost_s, "python_s": python_s, "ratio": roost_s / python_s}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Prepare the indexes, run every set, print and write the results."""
+    args = parse_args(argv)
+    # SIGTERM as an exception, so the tool being measured is stopped with us.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    bench_dir: Path = args.bench_dir.resolve()
+    output: Path = args.output or bench_dir / "results.json"
+    for name in args.sets:
+        wheels = download_set(name, bench_dir / "wheels" / name)
+        entries = write_index(wheels, bench_dir / "index" / name)
+        _say(f"bench: set {name}: {len(entries)} wheels indexed")
+    work = bench_dir / "work"
+    env = isolated_env(work / "home")
+    results: dict[str, Any] = {
+        "meta": {
+            "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_average_at_start": list(os.getloadavg()),
+            "runs": args.runs,
+            "versions": {tool: version_of(tool, env) for tool in args.tools},
+        },
+        "requirements": {name: list(SETS[name]) for name in args.sets},
+        "sets": {},
+    }
+    if "roost" in args.tools:
+        results["startup"] = measure_startup(args.startup_runs, env, work)
+    with serve(bench_dir / "index") as base:
+        for name in args.sets:
+            _say(f"bench: set {name} ({' '.join(SETS[name])})")
+            results["sets"][name] = bench_set(
+                name,
+                f"{base}/{name}/simple/",
+                tools=args.tools,
+                modes=args.modes,
+                runs=args.runs,
+                scratch=work / name,
+            )
+    results["meta"]["load_average_at_end"] = list(os.getloadavg())
+    results["targets"] = check_targets(results)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=1))
+    table = markdown(results)
+    output.with_suffix(".md").write_text(table)
+    _say("")
+    _say(table)
+    _say(f"bench: results in {output} and {output.with_suffix('.md')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
