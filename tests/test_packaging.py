@@ -16,6 +16,11 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    # Build from a copy: setuptools writes build/ and *.egg-info into the source tree.
+    source = tmp_path_factory.mktemp("source") / "roost"
+    shutil.copytree(
+        ROOT, source, ignore=shutil.ignore_patterns(".git", ".nox", ".bench", "__pycache__")
+    )
     subprocess.run(
         [
             sys.executable,
@@ -26,7 +31,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--no-build-isolation",
             "-w",
             str(out),
-            str(ROOT),
+            str(source),
         ],
         check=True,
         capture_output=True,
