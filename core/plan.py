@@ -117,6 +117,12 @@ def resolve(
         if item.hashes and item.requirement is not None:
             hashes[canonicalize_name(item.requirement.name)] = dict(item.hashes)
     provider.pinned_hashes = hashes
+    from roost.resolver import satisfied_by_installed
+
+    already = satisfied_by_installed(reqs, installed, provider)
+    if already is not None:
+        return Resolution(already, policy.requested, provider.warnings)
+    provider.prefetch(reqs)
     resolver: resolvelib.Resolver[Req, Candidate, str] = resolvelib.Resolver(
         provider, resolvelib.BaseReporter()
     )
@@ -128,6 +134,8 @@ def resolve(
         raise ResolutionError(
             "resolution took too many rounds; pin some versions to help the resolver"
         ) from None
+    finally:
+        provider.close()
     ordered = topological(result.mapping, result.graph)
     return Resolution(ordered, policy.requested, provider.warnings)
 

@@ -20,10 +20,14 @@ from roost.installed import InstalledDist, parse_metadata
 from roost.types import NormalizedName, Target
 
 if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
     from roost.fetch import Fetcher
     from roost.finder import FileCandidate, Finder
 
 PYTHON_KEY = "<python>"
+#: Index lookups running ahead of the resolver; bounded like the download pool.
+PREFETCH_THREADS = 8
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,8 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         #: ``--hash`` values per project name; applied to whichever file is picked.
         self.pinned_hashes: Mapping[str, Mapping[str, tuple[str, ...]]] = {}
         self._python = Version(target.full_version)
+        self._pool: ThreadPoolExecutor | None = None
+        self._asked: set[str] = set()
 
     # -- resolvelib interface ----------------------------------------------------
 
@@ -182,7 +188,35 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
             return []
         if candidate._deps is None:
             candidate._deps = self._dependencies(candidate)
+            self.prefetch(candidate._deps)
         return candidate._deps
+
+    def prefetch(self, reqs: Iterable[Req]) -> None:
+        """Start looking up projects the resolver will ask about soon.
+
+        resolvelib visits one project at a time; without this, every index page is a
+        round trip in series. The finder is thread-safe and caches per project, so a
+        lookup the resolver later makes itself joins the one already under way.
+        """
+        for req in reqs:
+            if req.name == PYTHON_KEY or req.direct is not None or req.name in self._asked:
+                continue
+            self._asked.add(req.name)
+            if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = ThreadPoolExecutor(PREFETCH_THREADS, "roost-prefetch")
+            self._pool.submit(self._prefetch_one, req.name)
+
+    def _prefetch_one(self, name: NormalizedName) -> None:
+        try:
+            self.finder.find(name)
+        except Exception:
+            pass
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
     # -- helpers -----------------------------------------------------------------
 
@@ -415,3 +449,45 @@ def binary_policy(values: Sequence[str]) -> frozenset[str]:
             elif item:
                 names.add(canonicalize_name(item))
     return frozenset(names)
+
+
+def satisfied_by_installed(
+    reqs: Sequence[Req],
+    installed: Mapping[NormalizedName, InstalledDist],
+    provider: Provider,
+) -> list[Candidate] | None:
+    """The installed distributions, if they already satisfy *reqs* and everything they
+    require (markers evaluated for the target); else None.
+
+    A no-op install then needs no index at all, as with uv. Upgrades, reinstalls and
+    direct URLs always go through the resolver.
+    """
+    policy = provider.policy
+    if policy.upgrade or policy.force_reinstall:
+        return None
+    chosen: dict[NormalizedName, Candidate] = {}
+    seen: set[tuple[str, frozenset[str]]] = set()
+    stack = list(reqs)
+    while stack:
+        req = stack.pop()
+        if req.name == PYTHON_KEY:
+            continue
+        dist = installed.get(req.name)
+        version = dist.parsed_version if dist is not None else None
+        if req.direct is not None or dist is None or version is None:
+            return None
+        if not req.specifier.contains(version, prereleases=True):
+            return None
+        constraint = policy.constraints.get(req.name)
+        if constraint is not None and not constraint.contains(version, prereleases=True):
+            return None
+        if (req.name, req.extras) in seen:
+            continue
+        seen.add((req.name, req.extras))
+        chosen.setdefault(req.name, Candidate(req.name, version, installed=dist))
+        if policy.no_deps:
+            continue
+        for dep in dist.requires:
+            if provider._marker_ok(dep, req.extras):
+                stack.append(from_requirement(dep, parent=chosen[req.name]))
+    return list(chosen.values())

@@ -333,3 +333,19 @@ def test_ignore_installed_reinstalls_without_removing(
     again = roost_ok("install", "--python", str(venv), "-i", index_server.url, "-I", "delta")
     assert "Successfully installed delta-1.0" in again.stdout
     assert installed(venv) == {"delta": "1.0"}
+
+
+def test_noop_install_asks_no_index(venv: Path, corpus_index: PackageIndex) -> None:
+    with IndexServer(corpus_index) as server:
+        roost_ok("install", "--python", str(venv), "-i", server.url, "beta", "gamma[fast]")
+        server.clear_requests()
+        again = roost_ok("install", "--python", str(venv), "-i", server.url, "beta", "gamma[fast]")
+        assert "Requirement already satisfied: beta" in again.stdout
+        assert server.requests == []
+        # A constraint the installed set breaks, or -U, goes back to the index.
+        roost_ok("install", "--python", str(venv), "-i", server.url, "-U", "beta")
+        assert server.requests
+        server.clear_requests()
+        roost_ok("install", "--python", str(venv), "-i", server.url, "beta", "alpha<1.1")
+        assert installed(venv)["alpha"] == "1.0"
+        assert server.requests
