@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from roost.options import python_option
+from roost.options import environment_filter_options, python_option
 from roost.output import Output
 
 if TYPE_CHECKING:
@@ -249,16 +249,7 @@ def freeze_command() -> click.Command:
         metavar="FILE",
         help="Keep the order and comments of FILE; list the rest after it (repeatable).",
     )
-    @click.option(
-        "-l", "--local", is_flag=True, help="In a venv with system site-packages, only its own."
-    )
-    @click.option("--user", "user", is_flag=True, help="Only the user site's distributions.")
-    @click.option(
-        "--path",
-        multiple=True,
-        metavar="DIR",
-        help="Only distributions in DIR (repeatable) instead of the target's sys.path.",
-    )
+    @environment_filter_options
     @click.option(
         "--all",
         "freeze_all",

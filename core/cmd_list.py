@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from roost.options import index_options, python_option
+from roost.options import environment_filter_options, index_options, python_option
 from roost.output import Output
 
 if TYPE_CHECKING:
@@ -150,16 +150,7 @@ def list_command() -> click.Command:
     )
     @click.option("-u", "--uptodate", is_flag=True, help="Only distributions that are newest.")
     @click.option("-e", "--editable", is_flag=True, help="Only editable installs.")
-    @click.option(
-        "-l", "--local", is_flag=True, help="In a venv with system site-packages, only its own."
-    )
-    @click.option("--user", "user", is_flag=True, help="Only the user site's distributions.")
-    @click.option(
-        "--path",
-        multiple=True,
-        metavar="DIR",
-        help="Only distributions in DIR (repeatable) instead of the target's sys.path.",
-    )
+    @environment_filter_options
     @click.option("--pre", is_flag=True, help="With -o/-u: count pre-releases as newer versions.")
     @click.option(
         "--format",

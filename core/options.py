@@ -71,6 +71,28 @@ def index_options(f: F) -> F:
     return f
 
 
+def environment_filter_options(f: F) -> F:
+    """``-l/--local``, ``--user`` and ``--path``: which installed distributions to show."""
+    decorators = [
+        click.option(
+            "-l",
+            "--local",
+            is_flag=True,
+            help="In a venv with system site-packages, only its own.",
+        ),
+        click.option("--user", "user", is_flag=True, help="Only the user site's distributions."),
+        click.option(
+            "--path",
+            multiple=True,
+            metavar="DIR",
+            help="Only distributions in DIR (repeatable) instead of the target's sys.path.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        f = decorator(f)
+    return f
+
+
 def explicit_values(ctx: click.Context) -> dict[str, str | tuple[str, ...] | bool | None]:
     """Options given on the command line, keyed by long name, for the settings layer."""
     values: dict[str, str | tuple[str, ...] | bool | None] = {}
