@@ -1,4 +1,10 @@
-"""Get metadata and wheel files for links: PEP 658 ``.metadata`` first, the wheel second.
+"""Get metadata and wheel files for links.
+
+Metadata comes from the PEP 658 ``.metadata`` file first, then from range requests
+into the remote wheel (:mod:`roost.lazy_wheel`), then from the whole wheel. Metadata
+read by ranges is not covered by any hash, so it is compared with the METADATA of the
+verified wheel when that is fetched: a server that answered inconsistently is caught
+before anything is installed.
 
 Every remote file lands in the run's download directory, verified against the
 hashes the index gave (and any ``--hash`` the user pinned) before anyone reads it.
@@ -18,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from roost.errors import HashMismatchError, InstallError, NetworkError
-from roost.http import Client, check_hashes, file_hashes
+from roost.http import Client, check_hashes, file_hashes, origin_of
 from roost.types import Link, redact_url
 from roost.wheel_cache import WheelCache
 
@@ -69,6 +75,10 @@ class Fetcher:
         #: own METADATA must agree with it (:func:`roost.wheel_check.check_wheel`).
         self.index_metadata: dict[Path, str] = {}
         self._pep658_text: dict[str, str] = {}
+        #: METADATA read by range requests, by link URL; checked against the wheel.
+        self._range_text: dict[str, str] = {}
+        #: Origins that answered a range request with the whole file.
+        self._no_ranges: set[str] = set()
         self._lock = threading.Lock()
         self._wheels: dict[str, Future[Path]] = {}
         self._metadata: dict[str, Future[str]] = {}
@@ -127,9 +137,18 @@ class Fetcher:
 
     def _remember_metadata(self, link: Link, path: Path) -> Path:
         with self._lock:
-            text = self._pep658_text.get(link.url)
+            ranged = self._range_text.get(link.url)
+            text = self._pep658_text.get(link.url, ranged)
             if text is not None:
                 self.index_metadata[path] = text
+        if ranged is not None and metadata_from_wheel(path) != ranged:
+            raise HashMismatchError(
+                f"{link.filename}: the METADATA that {redact_url(link.url)} gave in answer to "
+                "range requests differs from the METADATA in the wheel it then sent (whose "
+                "hash was verified). The server answers inconsistently, so the resolution "
+                "cannot be trusted; nothing was installed. Try again, or ask the index's "
+                "owner."
+            )
         return path
 
     def _check_pinned(self, link: Link, path: Path) -> None:
@@ -156,10 +175,53 @@ class Fetcher:
                 with self._lock:
                     self._pep658_text[link.url] = text
                 return text
-        return metadata_from_wheel(self._fetch_wheel(link))
+        if self._ranges_worth_trying(link):
+            from roost.lazy_wheel import LazyWheelError, RangesUnsupported, metadata_by_ranges
+
+            try:
+                text = metadata_by_ranges(self._client, link.url)
+            except RangesUnsupported:
+                with self._lock:
+                    self._no_ranges.add(origin_of(link.url))
+            except (LazyWheelError, NetworkError):
+                # Whatever went wrong, the whole wheel says it properly (or works).
+                pass
+            else:
+                with self._lock:
+                    self._range_text[link.url] = text
+                return text
+        return metadata_from_wheel(self._wheel_now(link))
+
+    def _ranges_worth_trying(self, link: Link) -> bool:
+        """Range requests for a remote wheel not already at hand, on a server that has
+        not refused them."""
+        if not link.is_wheel or urlsplit(link.url).scheme not in ("http", "https"):
+            return False
+        with self._lock:
+            if link.url in self._wheels or origin_of(link.url) in self._no_ranges:
+                return False
+        return self._cache is None or not self._cache.entry(link.url, link.filename).is_file()
+
+    def _wheel_now(self, link: Link) -> Path:
+        """The wheel of *link*, fetched in this thread unless someone already is."""
+        with self._lock:
+            future = self._wheels.get(link.url)
+            mine = future is None
+            if future is None:
+                future = self._wheels[link.url] = Future()
+        if not mine:
+            return future.result()
+        try:
+            path = self._fetch_wheel(link)
+        except BaseException as exc:
+            future.set_exception(exc)
+            raise
+        future.set_result(path)
+        return path
 
     def _pep658(self, link: Link) -> str | None:
         url = link.url + ".metadata"
+        expected = link.metadata_hashes or {}
         path = local_path(url)
         if path is not None:
             try:
@@ -167,7 +229,12 @@ class Fetcher:
             except OSError:
                 return None
         else:
-            response = self._client.get(url)
+
+            def verified(body: bytes) -> bool:
+                # A stored copy that matches the index's hash needs no round trip.
+                return bool(expected) and _matches(body, expected)
+
+            response = self._client.get(url, fresh=verified)
             if response.status_code != 200:
                 # An index that advertises a metadata file but cannot serve it: fall
                 # back to the wheel rather than fail the install.
@@ -175,10 +242,18 @@ class Fetcher:
             data = response.content
         import hashlib
 
-        expected = link.metadata_hashes or {}
         actual = {name: hashlib.new(name, data).hexdigest() for name in expected}
         check_hashes(f"{redact_url(url)}", expected, actual)
         return data.decode("utf-8")
+
+
+def _matches(data: bytes, expected: Mapping[str, str]) -> bool:
+    import hashlib
+
+    known = {n: v for n, v in expected.items() if n in hashlib.algorithms_guaranteed}
+    return bool(known) and all(
+        hashlib.new(n, data).hexdigest() == v.lower() for n, v in known.items()
+    )
 
 
 def _stderr_warning(message: str) -> None:

@@ -28,7 +28,7 @@ from packaging.utils import (
 from packaging.version import Version
 
 from roost.config import roost_config_path
-from roost.errors import ConfigError, NoIndexConfigured
+from roost.errors import ConfigError, NoIndexConfigured, RoostError
 from roost.types import IndexSource, Link, NormalizedName, ProjectLinks, Target
 
 if TYPE_CHECKING:
@@ -165,6 +165,7 @@ class Finder:
         self.strategy = strategy
         self._evaluator = _Evaluator(target)
         self._results: dict[NormalizedName, FindResult] = {}
+        self._failures: dict[NormalizedName, RoostError] = {}
         self._locks: dict[NormalizedName, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -174,9 +175,18 @@ class Finder:
         with self._locks_guard:
             lock = self._locks.setdefault(name, threading.Lock())
         with lock:
+            failure = self._failures.get(name)
+            if failure is not None:
+                # One lookup per project per run, failed or not: a look-ahead that hit
+                # an error must not make the resolver ask the index a second time.
+                raise failure
             result = self._results.get(name)
             if result is None:
-                result = self._find(name)
+                try:
+                    result = self._find(name)
+                except RoostError as exc:
+                    self._failures[name] = exc
+                    raise
                 self._results[name] = result
             return result
 

@@ -10,6 +10,10 @@ handling, so that proxy connections use the same SSL context as direct ones and
 ``--trusted-host`` relaxes TLS for its host only. Redirects are followed here, so the
 ``Authorization`` header of each hop is computed for that hop's own origin and never
 travels to another one.
+
+Pages fetched with :meth:`Client.get` are kept in the HTTP cache
+(:mod:`roost.http_cache`) and revalidated on each use; :meth:`Client.get_range` reads
+parts of a file (for :mod:`roost.lazy_wheel`) over the same connection pool.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from roost.errors import ConfigError, HashMismatchError, IndexAccessError, NetworkError
@@ -34,6 +39,7 @@ if TYPE_CHECKING:
 
     import httpx
 
+    from roost.http_cache import HttpCache
     from roost.manager import Manager
 
 T = TypeVar("T")
@@ -94,6 +100,7 @@ class Client:
         self._credentials: dict[str, tuple[str, str]] = {}
         # What the roost_http_auth hook said per origin: asked once, not per file.
         self._hook_credentials: dict[str, tuple[str, str] | None] = {}
+        self._http_cache: HttpCache | Literal[False] | None = False
         self.timeout = float(
             settings.get("timeout") or settings.get("default-timeout") or DEFAULT_TIMEOUT
         )
@@ -260,14 +267,71 @@ class Client:
             "USER:PASSWORD@ if it needs a login), and NO_PROXY for hosts to reach directly."
         )
 
-    def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> httpx.Response:
-        """GET *url* and read the whole body; statuses other than 401/403 are returned."""
+    @property
+    def http_cache(self) -> HttpCache | None:
+        """The cache of pages under the cache root (None with ``--no-cache-dir``)."""
+        with self._build_lock:
+            if self._http_cache is False:
+                from roost.cache import cache_root
+                from roost.http_cache import HttpCache
 
-        def read(response: httpx.Response) -> httpx.Response:
-            response.read()
-            return response
+                root = cache_root(self._settings)
+                self._http_cache = None if root is None else HttpCache(root)
+            return self._http_cache
 
-        return self._fetch(url, lambda: dict(headers or {}), read)
+    def get(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        fresh: Callable[[bytes], bool] | None = None,
+    ) -> httpx.Response:
+        """GET *url* and read the whole body; statuses other than 401/403 are returned.
+
+        Answers are kept in the HTTP cache and revalidated on every use (a 304 gives
+        the stored body back as a 200). *fresh*, when given, says whether a stored body
+        may be used without asking the server at all (one whose hash is known).
+        """
+        asked = dict(headers or {})
+        cache = self.http_cache
+        if cache is None or any(name.lower() in _UNCACHED_HEADERS for name in asked):
+            return self._fetch(url, lambda: asked, _read)
+        _, creds = self._auth_for(url)
+        key = cache.key("GET", url, asked, creds)
+        entry = cache.load(key)
+        if entry is not None and fresh is not None and fresh(entry.body):
+            return entry.response()
+        sent = {**asked, **(entry.validators() if entry is not None else {})}
+        response = self._fetch(url, lambda: sent, _read)
+        if response.status_code == 304 and entry is not None:
+            return cache.touch(key, entry, response).response()
+        cache.store(key, response)
+        return response
+
+    def get_range(self, url: str, span: str, limit: int) -> tuple[int, ByteRange | None]:
+        """GET ``Range: bytes=<span>`` of *url*: the status and, for a 206, the bytes.
+
+        Any other answer (a 200 means the server ignores ranges) gives no bytes and its
+        body is not read. A 206 of more than *limit* bytes is refused as a NetworkError.
+        """
+
+        def take(response: httpx.Response) -> tuple[int, ByteRange | None]:
+            status = response.status_code
+            found = _content_range(response)
+            if status != 206 or found is None:
+                return status, None
+            data = bytearray()
+            for chunk in response.iter_bytes():
+                data += chunk
+                if len(data) > limit:
+                    raise NetworkError(f"{redact_url(url)} sent more bytes than the range asked")
+            start, total = found
+            return status, ByteRange(start, total, bytes(data))
+
+        # Identity encoding: the offsets must be those of the file itself.
+        return self._fetch(
+            url, lambda: {"Accept-Encoding": "identity", "Range": f"bytes={span}"}, take
+        )
 
     def download(self, url: str, dest: Path, hashes: Mapping[str, str] | None = None) -> str:
         """Stream *url* into *dest* and return its sha256; check *hashes* when given.
@@ -328,6 +392,34 @@ class Client:
         finally:
             partial.unlink(missing_ok=True)
         return actual["sha256"]
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    """Bytes ``start`` to ``start + len(data)`` of a file of ``total`` bytes."""
+
+    start: int
+    total: int
+    data: bytes
+
+
+#: Requests with these headers are never answered from, nor kept in, the cache.
+_UNCACHED_HEADERS = frozenset({"range", "authorization", "if-none-match", "if-modified-since"})
+
+
+def _read(response: httpx.Response) -> httpx.Response:
+    response.read()
+    return response
+
+
+def _content_range(response: httpx.Response) -> tuple[int, int] | None:
+    """(first byte, file size) from ``Content-Range: bytes A-B/SIZE``."""
+    unit, _, rest = response.headers.get("Content-Range", "").partition(" ")
+    span, _, total = rest.partition("/")
+    first = span.partition("-")[0]
+    if unit != "bytes" or not first.isdigit() or not total.isdigit():
+        return None
+    return int(first), int(total)
 
 
 def _range_start(response: httpx.Response) -> int | None:
@@ -437,6 +529,7 @@ def _version() -> str:
 
 
 __all__ = [
+    "ByteRange",
     "Client",
     "apply_tls_settings",
     "check_hashes",

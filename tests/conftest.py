@@ -39,6 +39,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep in-process clients and interpreter lookups out of the real ~/.cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.delenv("ROOST_CACHE_DIR", raising=False)
+
+
 @pytest.fixture
 def wheel_factory(tmp_path: Path) -> Callable[[WheelSpec], Path]:
     """Build a wheel from a spec into this test's tmp_path; returns its path."""

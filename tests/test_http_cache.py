@@ -1,0 +1,228 @@
+"""Index pages kept in ``<cache>/http`` and revalidated: real servers on loopback."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from roost.errors import IndexAccessError
+from roost.http import Client
+from roost.http_cache import HttpCache, cache_directives
+from roost.manager import BUILTIN_PLUGINS, Manager
+from roost.types import Settings, SettingsLayer
+from tests.support.envs import run_roost
+from tests.support.index import PackageIndex
+from tests.support.server import HTML_V1, JSON_V1, IndexServer
+
+LAST_MODIFIED = "Wed, 21 Oct 2026 07:28:00 GMT"
+
+
+class ConditionalServer(IndexServer):
+    """The test index plus validators on simple pages, answering 304 when they match.
+
+    ``validators`` picks what it sends (``etag``, ``last-modified``);
+    ``cache_control`` is sent as-is on pages. Answers are kept as (path, status).
+    """
+
+    def __init__(
+        self,
+        index: PackageIndex,
+        *,
+        validators: tuple[str, ...] = ("etag", "last-modified"),
+        cache_control: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(index, **kwargs)
+        self.validators = validators
+        self.cache_control = cache_control
+        self.answers: list[tuple[str, int]] = []
+
+    def __enter__(self) -> ConditionalServer:
+        self.start()
+        return self
+
+    def _route(
+        self, handler: Any, path: str, query: dict[str, list[str]]
+    ) -> tuple[int, bytes, dict[str, str]]:
+        status, body, headers = super()._route(handler, path, query)
+        if status == 200 and path.startswith("/simple"):
+            if "etag" in self.validators:
+                headers["ETag"] = f'"{hashlib.sha256(body).hexdigest()[:20]}"'
+            if "last-modified" in self.validators:
+                headers["Last-Modified"] = LAST_MODIFIED
+            if self.cache_control:
+                headers["Cache-Control"] = self.cache_control
+            asked_tag = handler.headers.get("If-None-Match")
+            asked_date = handler.headers.get("If-Modified-Since")
+            if (asked_tag is not None and asked_tag == headers.get("ETag")) or (
+                asked_tag is None and asked_date is not None and asked_date == LAST_MODIFIED
+            ):
+                status, body = 304, b""
+        with self._lock:
+            self.answers.append((path, status))
+        return status, body, headers
+
+
+def make_manager() -> Manager:
+    builtins = tuple(name for name in BUILTIN_PLUGINS if name != "pip_config")
+    return Manager.build(warn=lambda message: None, builtins=builtins, autoload=False)
+
+
+def settings(**values: str) -> Settings:
+    return Settings((SettingsLayer("test", values),))
+
+
+@pytest.fixture
+def server(corpus_index: PackageIndex) -> Iterator[ConditionalServer]:
+    with ConditionalServer(corpus_index) as running:
+        yield running
+
+
+def entries(cache: Path) -> list[Path]:
+    return sorted(p for p in (cache / "http").rglob("*") if p.is_file())
+
+
+def dry_run(home_env: dict[str, str], tmp_path: Path, url: str, *args: str) -> str:
+    result = run_roost(
+        "install",
+        "--dry-run",
+        "--python",
+        sys.executable,
+        "--target",
+        str(tmp_path / "target"),
+        "-i",
+        url,
+        *args,
+        env=home_env,
+        check=True,
+    )
+    return result.stdout
+
+
+def test_warm_run_revalidates_pages_and_reuses_metadata(
+    server: ConditionalServer, tmp_home: dict[str, str], tmp_path: Path
+) -> None:
+    cold = dry_run(tmp_home, tmp_path, server.url, "beta")
+    assert "Would install" in cold and "alpha-1.1" in cold and "beta-1.0" in cold
+    cache = Path(tmp_home["HOME"]) / ".cache" / "roost"
+    assert entries(cache)
+    first_files = len(server.requests_for("/files/*"))
+    server.clear_requests()
+    server.answers.clear()
+
+    warm = dry_run(tmp_home, tmp_path, server.url, "beta")
+    assert warm == cold
+    pages = server.requests_for("/simple/*")
+    assert pages and all(r.headers.get("If-None-Match") for r in pages)
+    assert all(r.headers.get("If-Modified-Since") == LAST_MODIFIED for r in pages)
+    assert {status for path, status in server.answers if path.startswith("/simple")} == {304}
+    # PEP 658 files whose hash the page gives are taken from the cache without a request.
+    assert first_files and not server.requests_for("/files/*")
+
+
+def test_last_modified_alone_is_used(corpus_index: PackageIndex, tmp_path: Path) -> None:
+    with ConditionalServer(corpus_index, validators=("last-modified",)) as running:
+        url = running.url + "/delta/"
+        with Client(make_manager(), settings(**{"cache-dir": str(tmp_path)})) as client:
+            first = client.get(url, headers={"Accept": JSON_V1})
+            second = client.get(url, headers={"Accept": JSON_V1})
+        assert [status for _, status in running.answers] == [200, 304]
+        assert running.requests[-1].headers.get("If-Modified-Since") == LAST_MODIFIED
+        assert "If-None-Match" not in running.requests[-1].headers
+        assert second.status_code == 200 and second.content == first.content
+        assert str(second.url) == str(first.url)
+
+
+def test_entries_vary_on_accept(server: ConditionalServer, tmp_path: Path) -> None:
+    url = server.url + "/delta/"
+    with Client(make_manager(), settings(**{"cache-dir": str(tmp_path)})) as client:
+        as_json = client.get(url, headers={"Accept": JSON_V1})
+        as_html = client.get(url, headers={"Accept": HTML_V1})
+        json_again = client.get(url, headers={"Accept": JSON_V1})
+        html_again = client.get(url, headers={"Accept": HTML_V1})
+    assert as_json.headers["content-type"] == JSON_V1
+    assert as_html.headers["content-type"] == HTML_V1
+    assert json_again.headers["content-type"] == JSON_V1 and json_again.content == as_json.content
+    assert html_again.headers["content-type"] == HTML_V1 and html_again.content == as_html.content
+    assert [status for _, status in server.answers] == [200, 200, 304, 304]
+    assert len(entries(tmp_path)) == 2
+
+
+def test_redirected_page_keeps_its_final_url(server: ConditionalServer, tmp_path: Path) -> None:
+    # /simple/Delta/ answers 301 to /simple/delta/; relative links resolve against the latter.
+    with Client(make_manager(), settings(**{"cache-dir": str(tmp_path)})) as client:
+        client.get(server.url + "/Delta/", headers={"Accept": JSON_V1})
+        again = client.get(server.url + "/Delta/", headers={"Accept": JSON_V1})
+    assert str(again.url) == server.url + "/delta/"
+    assert server.answers[-1] == ("/simple/delta/", 304)
+
+
+def test_no_store_is_not_kept(corpus_index: PackageIndex, tmp_path: Path) -> None:
+    with ConditionalServer(corpus_index, cache_control="no-store") as running:
+        with Client(make_manager(), settings(**{"cache-dir": str(tmp_path)})) as client:
+            client.get(running.url + "/delta/", headers={"Accept": JSON_V1})
+            client.get(running.url + "/delta/", headers={"Accept": JSON_V1})
+        assert [status for _, status in running.answers] == [200, 200]
+        assert "If-None-Match" not in running.requests[-1].headers
+    assert entries(tmp_path) == []
+
+
+def test_corrupt_entry_is_ignored_and_rewritten(server: ConditionalServer, tmp_path: Path) -> None:
+    url = server.url + "/delta/"
+    with Client(make_manager(), settings(**{"cache-dir": str(tmp_path)})) as client:
+        good = client.get(url, headers={"Accept": JSON_V1}).content
+    (entry,) = entries(tmp_path)
+    for damage in (b"garbage", entry.read_bytes()[:-5], b'{"format": 1}\n' + good):
+        entry.write_bytes(damage)
+        with Client(make_manager(), settings(**{"cache-dir": str(tmp_path)})) as client:
+            response = client.get(url, headers={"Accept": JSON_V1})
+        assert response.status_code == 200 and response.content == good
+        assert "If-None-Match" not in server.requests[-1].headers
+        assert server.answers[-1][1] == 200
+        assert HttpCache(tmp_path).load(entry.parent.name + entry.name) is not None
+    assert [p.name for p in entries(tmp_path)] == [entry.name]
+
+
+def test_credentials_never_readable_in_the_cache(
+    corpus_index: PackageIndex, tmp_path: Path
+) -> None:
+    secret = "s3cret-pa55"
+    with ConditionalServer(corpus_index, auth=("alice", secret)) as running:
+        url = running.url.replace("http://", f"http://alice:{secret}@") + "/delta/"
+        with Client(make_manager(), settings(**{"cache-dir": str(tmp_path)})) as client:
+            client.get(url, headers={"Accept": JSON_V1})
+            again = client.get(url, headers={"Accept": JSON_V1})
+        # Another login is a different entry: the server refuses it, the cache does not
+        # answer for alice's.
+        other = url.replace(f"alice:{secret}", "bob:wrong")
+        with (
+            Client(make_manager(), settings(**{"cache-dir": str(tmp_path)})) as client,
+            pytest.raises(IndexAccessError),
+        ):
+            client.get(other, headers={"Accept": JSON_V1})
+    assert again.status_code == 200 and running.answers[1][1] == 304
+    for path in entries(tmp_path):
+        assert secret not in str(path) and "alice" not in str(path)
+        raw = path.read_bytes()
+        assert secret.encode() not in raw and b"alice" not in raw
+
+
+def test_no_cache_dir_writes_no_http_folder(
+    server: ConditionalServer, tmp_home: dict[str, str], tmp_path: Path
+) -> None:
+    dry_run(tmp_home, tmp_path, server.url, "--no-cache-dir", "delta")
+    assert not (Path(tmp_home["HOME"]) / ".cache" / "roost" / "http").exists()
+    assert not any("If-None-Match" in r.headers for r in server.requests)
+
+
+def test_cache_control_parsing() -> None:
+    assert cache_directives('max-age=60, No-Cache, private="x"') == {
+        "max-age": "60",
+        "no-cache": "",
+        "private": "x",
+    }
