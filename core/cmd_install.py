@@ -85,6 +85,12 @@ def install_command() -> click.Command:
     @click.option(
         "--prefer-binary", is_flag=True, help="Accepted for pip compatibility: wheels only."
     )
+    @click.option(
+        "--link-mode",
+        type=click.Choice(["hardlink", "copy", "symlink"]),
+        help="How files come from the cache's unpacked wheels: hard links (the default; "
+        "copies when the cache is on another filesystem), copies, or symlinks.",
+    )
     @click.option("--cache-dir", metavar="DIR", help="Cache directory.")
     @click.option("--no-cache-dir", is_flag=True, help="Use no cache.")
     @click.pass_context

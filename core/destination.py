@@ -9,18 +9,26 @@ every other file, so a distribution is never visible half-installed.
 
 from __future__ import annotations
 
+import io
 import os
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 from installer.destinations import SchemeDictionaryDestination
 from installer.records import Hash, RecordEntry
+from installer.utils import (
+    SCHEME_NAMES,
+    copyfileobj_with_hashing,
+    make_file_executable,
+    parse_entrypoints,
+)
 from installer.utils import Scheme as FileScheme
-from installer.utils import copyfileobj_with_hashing, make_file_executable
 
 from roost.errors import InstallError
 from roost.install import Transaction
+from roost.unpacked import Linker, Member, UnpackedWheel
 
 
 def _inside(path: str, roots: Sequence[str]) -> bool:
@@ -52,7 +60,7 @@ class TransactionalDestination(SchemeDictionaryDestination):
         self.dist_info_dir = dist_info_dir
         self.stage = stage
         #: Final paths of everything written, in order.
-        self.written: list[Path] = []
+        self.written: list[str] = []
         roots = list(scheme_dict.values())
         self._roots = [os.path.abspath(r) for r in roots] + [os.path.realpath(r) for r in roots]
 
@@ -69,7 +77,7 @@ class TransactionalDestination(SchemeDictionaryDestination):
             self.tx.make_parents(target)
             self.tx.move_aside(target)
             self.tx.add_created(target)
-            self.written.append(target)
+            self.written.append(str(target))
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         fd = os.open(target, flags, 0o666)
         with os.fdopen(fd, "wb") as handle:
@@ -95,7 +103,7 @@ class TransactionalDestination(SchemeDictionaryDestination):
             self.tx.move_aside(final)
             self.tx.add_created(final)
             os.replace(staged, final)
-            self.written.extend(sorted(p for p in final.rglob("*") if p.is_file()))
+            self.written.extend(str(p) for p in sorted(final.rglob("*")) if p.is_file())
 
     def _refuse_symlinked_parents(self, scheme: FileScheme, target: Path) -> None:
         root = Path(os.path.abspath(self.scheme_dict[scheme]))
@@ -109,3 +117,145 @@ class TransactionalDestination(SchemeDictionaryDestination):
                     f"{target.name} through it would change files elsewhere. Remove the "
                     "symlink and try again."
                 )
+
+
+class StoreDestination(TransactionalDestination):
+    """A :class:`TransactionalDestination` that places regular files from the unpacked
+    store (hard link, copy or symlink) instead of decompressing them again.
+
+    The per-file checks are today's, done once per directory: no parent may be a
+    symlink leading out of the environment, missing parents are journalled, an existing
+    target is moved aside, and the target is journalled before it is created.
+    """
+
+    def __init__(
+        self,
+        *,
+        linker: Linker,
+        tx: Transaction,
+        label: str,
+        dist_info_dir: str,
+        stage: Path,
+        scheme_dict: dict[str, str],
+        interpreter: str,
+    ) -> None:
+        super().__init__(
+            tx=tx,
+            label=label,
+            dist_info_dir=dist_info_dir,
+            stage=stage,
+            scheme_dict=scheme_dict,
+            interpreter=interpreter,
+        )
+        self.linker = linker
+        self._ready_dirs: set[str] = set()
+        self._safe_dirs: set[str] = set()
+        self._fresh_dirs: set[str] = set()
+        self._abs_roots = {s: os.path.abspath(p) for s, p in self.scheme_dict.items()}
+
+    def place(self, scheme: FileScheme, path: str, source: str, member: Member) -> RecordEntry:
+        """Put the store file *source* at *path* in *scheme*; its RECORD entry."""
+        root = self._abs_roots[scheme]
+        if path.split("/", 1)[0] == self.dist_info_dir:
+            target = str(self.stage / scheme / path)
+            parent = os.path.dirname(target)
+            if parent not in self._ready_dirs:
+                os.makedirs(parent, exist_ok=True)
+                self._ready_dirs.add(parent)
+            self.linker.place(source, target, member.executable)
+            return RecordEntry(path, Hash("sha256", member.sha256), member.size)
+        target = os.path.normpath(os.path.join(root, path))
+        if not target.startswith(root.rstrip(os.sep) + os.sep):
+            raise ValueError(f"Attempting to write {path} outside of the target directory")
+        parent = os.path.dirname(target)
+        if parent not in self._ready_dirs:
+            self._check_parents(scheme, root, parent, target)
+            before = len(self.tx.created_dirs)
+            self.tx.make_parents(Path(target))
+            self._fresh_dirs.update(str(d) for d in self.tx.created_dirs[before:])
+            self._ready_dirs.add(parent)
+        fresh = parent in self._fresh_dirs
+        # A directory this transaction made holds only what it wrote: no need to look.
+        if not fresh and os.path.lexists(target):
+            self.tx.move_aside(Path(target))
+        self.tx.add_created(target)
+        self.written.append(target)
+        try:
+            self.linker.place(source, target, member.executable)
+        except FileExistsError:
+            if not fresh:
+                raise
+            # Written earlier in this transaction (a wheel may ship one path twice
+            # through .data/): moved aside, as installer overwrites it.
+            self.tx.move_aside(Path(target))
+            self.linker.place(source, target, member.executable)
+        return RecordEntry(path, Hash("sha256", member.sha256), member.size)
+
+    def _check_parents(self, scheme: FileScheme, root: str, parent: str, target: str) -> None:
+        """:meth:`_refuse_symlinked_parents`, each directory looked at once per wheel."""
+        current = parent
+        pending = []
+        while current != root and current not in self._safe_dirs and len(current) > len(root):
+            pending.append(current)
+            current = os.path.dirname(current)
+        for directory in pending:
+            if os.path.islink(directory):
+                self._refuse_symlinked_parents(scheme, Path(target))
+        self._safe_dirs.update(pending)
+
+
+def install_unpacked(
+    entry: UnpackedWheel, destination: StoreDestination, additional: dict[str, bytes]
+) -> None:
+    """Install a store entry as ``installer.install`` installs the wheel it came from.
+
+    Same files, same order, same RECORD: entry-point scripts first, then the members
+    (``.data/<scheme>/`` to the scheme's path, ``scripts`` with their ``#!python``
+    rewritten), then *additional* dist-info files, then RECORD.
+    """
+    root_scheme = FileScheme("purelib" if entry.root_is_purelib else "platlib")
+    record_path = f"{entry.dist_info_dir}/RECORD"
+    written: list[tuple[FileScheme, RecordEntry]] = []
+    tree = str(entry.tree)
+    names = {m.path for m in entry.members}
+    entry_points = f"{entry.dist_info_dir}/entry_points.txt"
+    if entry_points in names:
+        text = Path(tree, entry_points).read_text(encoding="utf-8")
+        for name, module, attr, section in parse_entrypoints(text):
+            record = destination.write_script(name=name, module=module, attr=attr, section=section)
+            written.append((FileScheme("scripts"), record))
+    data_prefix = entry.data_dir + "/"
+    for member in entry.members:
+        path = member.path
+        if path == record_path:
+            continue
+        if "__pycache__" in path.split("/")[:-1]:
+            warnings.warn(
+                f"Skip installing {path}: files in a __pycache__ directory are a security "
+                "risk and should not be in wheels.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            continue
+        scheme, inner = root_scheme, path
+        if path.startswith(data_prefix):
+            name, _, inner = path[len(data_prefix) :].partition("/")
+            if name not in SCHEME_NAMES or not inner:
+                raise InstallError(f"{path} is not contained in a valid .data subdirectory.")
+            scheme = FileScheme(name)
+        source = os.path.join(tree, path)
+        if scheme == "scripts":
+            # The shebang is per environment: written, never linked.
+            with open(source, "rb") as stream:
+                record = destination.write_file(scheme, inner, stream, member.executable)
+        else:
+            record = destination.place(scheme, inner, source, member)
+        written.append((scheme, record))
+    for filename, contents in additional.items():
+        with io.BytesIO(contents) as stream:
+            record = destination.write_file(
+                root_scheme, f"{entry.dist_info_dir}/{filename}", stream, False
+            )
+        written.append((root_scheme, record))
+    written.append((root_scheme, RecordEntry(record_path, None, None)))
+    destination.finalize_installation(root_scheme, record_path, written)

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import Version
@@ -27,6 +27,9 @@ from roost import journal
 from roost.errors import InstallError
 from roost.installed import InstalledDist
 from roost.types import InstalledDistribution, InstallEvent, Scheme, Target
+
+if TYPE_CHECKING:
+    from roost.unpacked import Linker, UnpackedStore, UnpackedWheel
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class Transaction:
         # Same filesystem as the environment, so moving aside is a rename.
         self.backup = Path(tempfile.mkdtemp(prefix=journal.BACKUP_PREFIX, dir=anchor))
         self.journal = journal.begin(self.backup / journal.JOURNAL_NAME, description)
-        self.created: list[Path] = []
+        self.created: list[Path | str] = []
         self.created_dirs: list[Path] = []
         self.moved: list[tuple[Path, Path]] = []
 
@@ -93,7 +96,7 @@ class Transaction:
             os.replace(path, slot)
             self.moved.append((path, slot))
 
-    def add_created(self, path: Path) -> None:
+    def add_created(self, path: Path | str) -> None:
         """Say that *path* is about to be created (call before writing it)."""
         self.journal.write("create", path=str(path))
         self.created.append(path)
@@ -103,8 +106,8 @@ class Transaction:
         self.journal.close()
         logged = {e.get("path") for e in self.journal.entries if e["op"] == "create"}
         for path in reversed(self.created):
-            if str(path) not in logged and os.path.lexists(path) and not path.is_dir():
-                path.unlink()
+            if str(path) not in logged and os.path.lexists(path) and not os.path.isdir(path):
+                os.unlink(path)
         report = journal.undo(self.journal.entries)
         if report.failures:
             raise InstallError(
@@ -186,6 +189,16 @@ def validate_wheel(item: PlanItem, metadata_text_from_index: str | None = None) 
     """
     from installer.sources import WheelFile
 
+    check_names(item, metadata_text_from_index)
+    try:
+        with WheelFile.open(item.wheel) as source:
+            source.validate_record()
+    except Exception as exc:
+        raise _refusal(item, exc) from None
+
+
+def check_names(item: PlanItem, metadata_text_from_index: str | None = None) -> None:
+    """The checks of :func:`validate_wheel` that need no decompression."""
     from roost.wheel_check import check_wheel
 
     try:
@@ -197,14 +210,55 @@ def validate_wheel(item: PlanItem, metadata_text_from_index: str | None = None) 
         raise InstallError(
             f"{item.wheel.name} does not contain {item.name} {item.version} as expected"
         )
-    try:
-        with WheelFile.open(item.wheel) as source:
-            source.validate_record()
-    except Exception as exc:
-        raise InstallError(
-            f"refusing to install {item.name} {item.version} ({item.wheel.name}): {exc}\n"
-            "Nothing was installed."
-        ) from None
+
+
+def _refusal(item: PlanItem, exc: BaseException) -> InstallError:
+    return InstallError(
+        f"refusing to install {item.name} {item.version} ({item.wheel.name}): {exc}\n"
+        "Nothing was installed."
+    )
+
+
+def unpack_plan(
+    plan: Sequence[PlanItem],
+    store: UnpackedStore,
+    index_metadata: Mapping[Path, str] | None = None,
+    log: Callable[[str], None] = lambda _: None,
+) -> list[UnpackedWheel | None]:
+    """Check every wheel and make sure the store has it unpacked, wheels in parallel.
+
+    A wheel already in the store (intact) was RECORD-checked when it was unpacked, so
+    only :func:`check_names` runs again. A wheel the store cannot take (a full or
+    read-only cache) gets None and is checked and installed from the archive as
+    without a cache. The first failure, in plan order, is raised.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from roost.unpacked import RecordMismatch
+
+    metadata = index_metadata or {}
+    for item in plan:
+        check_names(item, metadata.get(item.wheel))
+
+    def one(item: PlanItem) -> UnpackedWheel | None:
+        try:
+            return store.ensure(item.wheel)
+        except RecordMismatch as exc:
+            raise _refusal(item, exc) from None
+        except InstallError:
+            raise
+        except OSError as exc:
+            log(f"  cannot unpack {item.wheel.name} into {store.root} ({exc}); not caching it")
+            validate_wheel(item, metadata.get(item.wheel))
+            return None
+        except Exception as exc:  # installer's validation errors, broken archives
+            raise _refusal(item, exc) from None
+
+    # zlib and hashlib release the GIL: threads decompress in parallel.
+    workers = max(1, min(8, len(plan), (os.cpu_count() or 1) + 2))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="roost-unpack") as pool:
+        futures = [pool.submit(one, item) for item in plan]
+        return [future.result() for future in futures]
 
 
 class _Signalled(BaseException):
@@ -280,14 +334,32 @@ def install_plan(
     log: Callable[[str], None] = lambda _: None,
     event: Callable[[InstallEvent], None] = lambda _: None,
     index_metadata: Mapping[Path, str] | None = None,
+    store: UnpackedStore | None = None,
+    link_mode: str | None = None,
 ) -> list[InstalledDistribution]:
     """Install every item or none. The caller holds the environment's lock.
 
     *index_metadata* maps a wheel to the PEP 658 metadata text the resolver used,
-    which its METADATA must agree with.
+    which its METADATA must agree with. With a *store*, wheels are unpacked there once
+    (in parallel, before the transaction) and their files placed by *link_mode*
+    (``hardlink``, the default, falling back to copying; ``copy``; ``symlink``);
+    without one, each wheel is decompressed straight into the environment.
     """
-    for item in plan:
-        validate_wheel(item, (index_metadata or {}).get(item.wheel))
+    if store is None and link_mode == "symlink":
+        raise InstallError(
+            "--link-mode symlink needs the cache (the links point into it): "
+            "drop --no-cache-dir or choose another link mode"
+        )
+    entries: list[UnpackedWheel | None]
+    if store is None:
+        for item in plan:
+            validate_wheel(item, (index_metadata or {}).get(item.wheel))
+        entries = [None] * len(plan)
+    else:
+        entries = unpack_plan(plan, store, index_metadata, log)
+    from roost.unpacked import Linker
+
+    linker = Linker(link_mode or "hardlink", log)
     labels = ", ".join(f"{item.name} {item.version}" for item in plan)
     step = "preparing the install"
     done: list[InstalledDistribution] = []
@@ -312,7 +384,11 @@ def install_plan(
                 step = f"installing {item.name} {item.version} ({item.wheel.name})"
                 tx.note(f"install {item.name} {item.version}")
                 event(InstallEvent("install", item.name, str(item.version), number, total))
-                done.append(_install_one(item, number, target, scheme, tx))
+                done.append(
+                    _install_one(
+                        item, target, scheme, tx, entry=entries[number - 1], linker=linker
+                    )
+                )
                 event(InstallEvent("installed", item.name, str(item.version), number, total))
             step = "finishing the install"
             tx.commit()
@@ -329,12 +405,18 @@ def install_plan(
 
 
 def _install_one(
-    item: PlanItem, number: int, target: Target, scheme: Scheme, tx: Transaction
+    item: PlanItem,
+    target: Target,
+    scheme: Scheme,
+    tx: Transaction,
+    *,
+    entry: UnpackedWheel | None = None,
+    linker: Linker | None = None,
 ) -> InstalledDistribution:
     from installer import install
     from installer.sources import WheelFile
 
-    from roost.destination import TransactionalDestination
+    from roost.destination import StoreDestination, TransactionalDestination, install_unpacked
 
     paths = scheme.as_dict()
     paths["headers"] = os.path.join(scheme.headers, item.name)
@@ -343,23 +425,43 @@ def _install_one(
         metadata["REQUESTED"] = b""
     if item.direct_url is not None:
         metadata["direct_url.json"] = json.dumps(item.direct_url).encode()
-    with WheelFile.open(item.wheel) as source:
-        destination = TransactionalDestination(
+    label = f"{item.name} {item.version} ({item.wheel.name})"
+    # One staging area for every wheel (each .dist-info leaves it when complete): each
+    # directory removed at commit costs milliseconds on a journalling filesystem.
+    stage = tx.backup / "stage"
+    if entry is not None and linker is not None:
+        linking = StoreDestination(
+            linker=linker,
             tx=tx,
-            label=f"{item.name} {item.version} ({item.wheel.name})",
-            dist_info_dir=source.dist_info_dir,
-            stage=tx.backup / "stage" / str(number),
+            label=label,
+            dist_info_dir=entry.dist_info_dir,
+            stage=stage,
             scheme_dict=paths,
             interpreter=target.executable,
         )
-        destination.stage.mkdir(parents=True)
+        stage.mkdir(parents=True, exist_ok=True)
+        install_unpacked(entry, linking, metadata)
+        return _installed(item, scheme, linking.written)
+    with WheelFile.open(item.wheel) as source:
+        destination = TransactionalDestination(
+            tx=tx,
+            label=label,
+            dist_info_dir=source.dist_info_dir,
+            stage=stage,
+            scheme_dict=paths,
+            interpreter=target.executable,
+        )
+        destination.stage.mkdir(parents=True, exist_ok=True)
         install(source, destination, metadata)
-    scripts_dir = Path(scheme.scripts)
-    written = destination.written
+    return _installed(item, scheme, destination.written)
+
+
+def _installed(item: PlanItem, scheme: Scheme, written: list[str]) -> InstalledDistribution:
+    scripts_dir = os.path.normpath(os.path.abspath(scheme.scripts))
     return InstalledDistribution(
         name=item.name,
         version=str(item.version),
-        files=tuple(str(p) for p in written),
-        scripts=tuple(p.name for p in written if p.parent == scripts_dir),
+        files=tuple(written),
+        scripts=tuple(os.path.basename(p) for p in written if os.path.dirname(p) == scripts_dir),
         requested=item.requested,
     )

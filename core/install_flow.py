@@ -168,9 +168,20 @@ def run_install(ctx: click.Context, out: Output) -> None:
                 log=out.detail,
                 event=lambda step: manager.install_event(step, options),
                 index_metadata=run.fetcher.index_metadata,
+                store=unpacked_store(settings),
+                link_mode=params.get("link_mode"),
             )
     manager.post_install(target, scheme, done, options)
     out.info("Successfully installed " + " ".join(f"{d.name}-{d.version}" for d in done))
+
+
+def unpacked_store(settings: Settings) -> Any:
+    """The store of unpacked wheels in the cache; None without a cache."""
+    from roost.cache import cache_root
+    from roost.unpacked import UnpackedStore
+
+    root = cache_root(settings)
+    return None if root is None else UnpackedStore(root / "unpacked")
 
 
 def fetch_plan(

@@ -1,0 +1,296 @@
+"""A store of unpacked wheels: ``<cache>/unpacked/<sha256 of the wheel>/``, and how files
+leave it (hard link, copy or symlink).
+
+An entry is ``tree/`` (the wheel's members exactly as in the archive) and
+``manifest.json`` (its completion marker: every member's sha256, size, executable bit
+and the modification time it had when unpacked, written only once RECORD verified every
+member). It is built in a temporary directory next to the final one and renamed into
+place, so a reader sees a whole entry or none; a concurrent builder losing the race
+uses the winner's. An entry whose files changed since (an in-place edit of a hard-linked
+file in some environment edits the store too) fails the size and mtime check made
+before every use and is rebuilt from the wheel.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import errno
+import hashlib
+import json
+import os
+import shutil
+import stat
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from roost.errors import InstallError
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+TREE = "tree"
+LINK_MODES = ("hardlink", "copy", "symlink")
+_CHUNK = 1 << 20
+#: errno values of os.link that mean "not here": another filesystem, or no hard links.
+_CANNOT_LINK = frozenset(
+    {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EACCES}
+)
+
+
+class RecordMismatch(InstallError):
+    """A wheel's members do not match its RECORD; *issues* says how."""
+
+    def __init__(self, issues: list[str]) -> None:
+        super().__init__(repr(issues))
+        self.issues = issues
+
+
+@dataclass(frozen=True)
+class Member:
+    """One file of an unpacked wheel."""
+
+    path: str
+    #: urlsafe base64 sha256, as RECORD spells it.
+    sha256: str
+    size: int
+    executable: bool
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class UnpackedWheel:
+    """A complete store entry."""
+
+    root: Path
+    dist_info_dir: str
+    data_dir: str
+    root_is_purelib: bool
+    members: tuple[Member, ...]
+
+    @property
+    def tree(self) -> Path:
+        return self.root / TREE
+
+    def intact(self) -> bool:
+        """Every member is still a regular file of the size and mtime it was unpacked with."""
+        tree = str(self.tree)
+        try:
+            for member in self.members:
+                info = os.lstat(os.path.join(tree, member.path))
+                if (
+                    not stat.S_ISREG(info.st_mode)
+                    or info.st_size != member.size
+                    or info.st_mtime_ns != member.mtime_ns
+                ):
+                    return False
+        except OSError:
+            return False
+        return True
+
+
+class UnpackedStore:
+    """Unpacked wheels under *root* (``<cache>/unpacked``)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def entry_path(self, sha256: str) -> Path:
+        return self.root / sha256
+
+    def ensure(self, wheel: Path) -> UnpackedWheel:
+        """The intact entry for *wheel*, unpacking (and RECORD-checking) it if needed.
+
+        Raises :class:`RecordMismatch` when the wheel's members disagree with its RECORD.
+        """
+        digest = _file_sha256(wheel)
+        final = self.entry_path(digest)
+        found = _load(final)
+        if found is not None and found.intact():
+            return found
+        # Unpacked into a private directory: a concurrent run may be doing the same.
+        self.root.mkdir(parents=True, exist_ok=True)
+        temp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.root))
+        try:
+            _unpack(wheel, temp)
+            current = _load(final)
+            if current is not None and current.intact():
+                return current  # another run finished first
+            if os.path.lexists(final):
+                # Broken or half-written: move it out of the way, never write into it.
+                trash = Path(tempfile.mkdtemp(prefix=".trash-", dir=self.root))
+                with contextlib.suppress(FileNotFoundError):
+                    os.rename(final, trash / "old")
+                shutil.rmtree(trash, ignore_errors=True)
+            try:
+                os.rename(temp, final)
+            except OSError as exc:
+                if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise
+                winner = _load(final)
+                if winner is None or not winner.intact():
+                    raise
+                return winner
+        finally:
+            if temp.exists():
+                shutil.rmtree(temp, ignore_errors=True)
+        made = _load(final)
+        if made is None:
+            raise InstallError(f"the unpacked copy of {wheel.name} in {final} vanished")
+        return made
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _b64(digest: bytes) -> str:
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def _matches(record: Any, digest: Any, size: int) -> bool:
+    """Whether what was unpacked has the hash and size *record* (a RecordEntry) says."""
+    return bool(_b64(digest.digest()) == record.hash_.value and size == record.size)
+
+
+def _load(root: Path) -> UnpackedWheel | None:
+    try:
+        data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+        if data.get("format") != FORMAT or data.get("record_verified") is not True:
+            return None
+        return UnpackedWheel(
+            root=root,
+            dist_info_dir=data["dist_info_dir"],
+            data_dir=data["data_dir"],
+            root_is_purelib=bool(data["root_is_purelib"]),
+            members=tuple(Member(*fields) for fields in data["members"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _unpack(wheel: Path, into: Path) -> None:
+    """Unpack *wheel* into *into*/tree, checking every member against RECORD, then write
+    the manifest (the completion marker)."""
+    from installer.records import RecordEntry, parse_record_file
+    from installer.sources import WheelFile
+    from installer.utils import make_file_executable, parse_metadata_file
+
+    with WheelFile.open(wheel) as source:
+        # Names, RECORD syntax and presence; contents are checked below while unpacking.
+        source.validate_record(validate_contents=False)
+        dist_info_dir = source.dist_info_dir
+        data_dir = source.data_dir
+        wheel_meta = parse_metadata_file(source.read_dist_info("WHEEL"))
+        records = {
+            fields[0]: fields
+            for fields in parse_record_file(source.read_dist_info("RECORD").splitlines())
+        }
+    version = wheel_meta["Wheel-Version"] or ""
+    if not version.startswith("1."):
+        raise RecordMismatch([f"Incompatible Wheel-Version {version}, only 1.x is supported"])
+    tree = into / TREE
+    tree.mkdir()
+    members: list[list[object]] = []
+    issues: list[str] = []
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    made_dirs: set[str] = set()
+    with zipfile.ZipFile(wheel) as archive:
+        for info in archive.infolist():
+            name = info.filename
+            if name.endswith("/"):
+                continue
+            target = os.path.normpath(os.path.join(tree, name))
+            if not target.startswith(str(tree) + os.sep):
+                raise RecordMismatch([f"{name} would be unpacked outside the store"])
+            parent = os.path.dirname(target)
+            if parent not in made_dirs:
+                os.makedirs(parent, exist_ok=True)
+                made_dirs.add(parent)
+            fields = records.get(name)
+            record = RecordEntry.from_elements(*fields) if fields else None
+            check = None
+            if record is not None and record.hash_ is not None:
+                check = hashlib.new(record.hash_.name)
+            sha = hashlib.sha256()
+            size = 0
+            fd = os.open(target, flags, 0o666)
+            with os.fdopen(fd, "wb") as out, archive.open(info) as stream:
+                while chunk := stream.read(_CHUNK):
+                    sha.update(chunk)
+                    if check is not None:
+                        check.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+                out.flush()
+                mtime = os.fstat(fd).st_mtime_ns
+            mode = info.external_attr >> 16
+            executable = bool(mode and stat.S_ISREG(mode) and mode & 0o111)
+            if executable:
+                make_file_executable(Path(target))
+            if check is not None and record is not None and not _matches(record, check, size):
+                issues.append(f"In {wheel}, hash / size of {name} didn't match RECORD")
+            members.append([name, _b64(sha.digest()), size, executable, mtime])
+    if issues:
+        raise RecordMismatch(issues)
+    manifest = {
+        "format": FORMAT,
+        "wheel": wheel.name,
+        "record_verified": True,
+        "dist_info_dir": dist_info_dir,
+        "data_dir": data_dir,
+        "root_is_purelib": wheel_meta["Root-Is-Purelib"] == "true",
+        "members": members,
+    }
+    (into / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+
+class Linker:
+    """Puts store files into an environment by one link mode for a whole run.
+
+    ``hardlink`` (the default) falls back to copying, for the rest of the run, the first
+    time the filesystem refuses a hard link (another filesystem, or none supported).
+    Every method fails with :class:`FileExistsError` if the target exists, as an
+    ``O_EXCL`` open does, and never follows a symlink at the target.
+    """
+
+    def __init__(self, mode: str = "hardlink", log: Callable[[str], None] = lambda _: None):
+        if mode not in LINK_MODES:
+            raise InstallError(f"unknown link mode {mode!r}: use one of {', '.join(LINK_MODES)}")
+        self.mode = mode
+        self._log = log
+
+    def place(self, source: str, target: str, executable: bool) -> None:
+        """Create *target* with the content of the store file *source*."""
+        if self.mode == "hardlink":
+            try:
+                os.link(source, target, follow_symlinks=False)
+                return
+            except OSError as exc:
+                if exc.errno not in _CANNOT_LINK:
+                    raise
+                self._log(f"  hard links are not possible here ({exc.strerror}); copying")
+                self.mode = "copy"
+        if self.mode == "symlink":
+            os.symlink(source, target)
+            return
+        copy_exclusive(source, target, executable)
+
+
+def copy_exclusive(source: str, target: str, executable: bool) -> None:
+    """Copy *source* to a new file *target* (O_EXCL, O_NOFOLLOW), like installer writes it."""
+    from installer.utils import make_file_executable
+
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(target, flags, 0o666)
+    with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+        shutil.copyfileobj(src, out, _CHUNK)
+    if executable:
+        make_file_executable(Path(target))
