@@ -6,6 +6,7 @@ happens in constructors; every cache lives on one ``Provider`` for one run.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -209,10 +210,9 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
             self._pool.submit(self._prefetch_one, req.name)
 
     def _prefetch_one(self, name: NormalizedName) -> None:
-        try:
+        # A failure is kept by the finder and reported by the resolver's own lookup.
+        with contextlib.suppress(Exception):
             self.finder.find(name)
-        except Exception:
-            pass
 
     def close(self) -> None:
         if self._pool is not None:

@@ -25,6 +25,9 @@ from packaging.version import InvalidVersion, Version
 
 from roost.errors import InstallError
 
+#: Control characters (C0 and DEL): never valid in a member or script name.
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
 #: A member may expand to at most this many times its compressed size...
 MAX_RATIO = 200
 #: ...once it is bigger than this (small files of repeated bytes are common and harmless).
@@ -116,7 +119,7 @@ def _member_problems(infos: list[zipfile.ZipInfo], name: str, version: Version) 
     for info in infos:
         member = info.filename
         shown = repr(member)
-        if any(ord(c) < 32 or ord(c) == 127 for c in member):
+        if _CONTROL.search(member):
             problems.append(f"member {shown} has control characters in its name")
             continue
         key = member.rstrip("/")
@@ -293,7 +296,7 @@ def _script_problems(
     for script, kind in names:
         if not script or "/" in script or "\\" in script or script in {".", ".."}:
             problems.append(f"{kind} {script!r} would be written outside the scripts directory")
-        elif any(ord(c) < 32 or ord(c) == 127 for c in script):
+        elif _CONTROL.search(script):
             problems.append(f"{kind} {script!r} has control characters in its name")
         elif _SHADOWED.fullmatch(script):
             problems.append(f"{kind} {script!r} would shadow the environment's interpreter")
