@@ -101,12 +101,19 @@ class UnpackedStore:
     def entry_path(self, sha256: str) -> Path:
         return self.root / sha256
 
-    def ensure(self, wheel: Path) -> UnpackedWheel:
+    def lookup(self, wheel: Path) -> tuple[str, UnpackedWheel | None]:
+        """The sha256 of *wheel*, and its intact entry if the store has one."""
+        digest = _file_sha256(wheel)
+        found = _load(self.entry_path(digest))
+        return digest, found if found is not None and found.intact() else None
+
+    def ensure(self, wheel: Path, digest: str | None = None) -> UnpackedWheel:
         """The intact entry for *wheel*, unpacking (and RECORD-checking) it if needed.
 
+        *digest* is the wheel's sha256 when the caller has it already.
         Raises :class:`RecordMismatch` when the wheel's members disagree with its RECORD.
         """
-        digest = _file_sha256(wheel)
+        digest = digest or _file_sha256(wheel)
         final = self.entry_path(digest)
         found = _load(final)
         if found is not None and found.intact():

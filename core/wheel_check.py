@@ -53,8 +53,15 @@ def check_wheel(
     *,
     max_ratio: float = MAX_RATIO,
     max_total: int = MAX_TOTAL,
+    structure: bool = True,
 ) -> None:
-    """Raise :class:`UnsafeWheelError` naming the first problems found in the wheel at *path*."""
+    """Raise :class:`UnsafeWheelError` naming the first problems found in the wheel at *path*.
+
+    ``structure=False`` skips the checks that depend only on the archive's bytes
+    (members, headers, sizes, scripts): for a wheel whose identical bytes (same
+    sha256) already passed them. Names and metadata are always checked, because
+    what they are compared with comes from this run.
+    """
     label = f"{expected_name} {expected_version} ({path.name})"
     try:
         problems = _problems(
@@ -64,6 +71,7 @@ def check_wheel(
             index_metadata=metadata_text_from_index,
             max_ratio=max_ratio,
             max_total=max_total,
+            structure=structure,
         )
     except UnsafeWheelError:
         raise
@@ -89,6 +97,7 @@ def _problems(
     index_metadata: str | None,
     max_ratio: float,
     max_total: int,
+    structure: bool = True,
 ) -> list[str]:
     problems: list[str] = []
     try:
@@ -100,16 +109,18 @@ def _problems(
         problems.append(f"the file name says {file_name} {file_version}")
     with open(path, "rb") as handle, zipfile.ZipFile(handle) as archive:
         infos = archive.infolist()
-        problems += _member_problems(infos, name, want)
-        problems += _header_problems(handle, infos)
-        problems += _size_problems(infos, max_ratio, max_total)
+        if structure:
+            problems += _member_problems(infos, name, want)
+            problems += _header_problems(handle, infos)
+            problems += _size_problems(infos, max_ratio, max_total)
         if problems:
             return problems
         dist_info = _dist_info(infos)
         if dist_info is None:
             return ["it has no single top-level .dist-info directory"]
         problems += _metadata_problems(archive, dist_info, name, want, index_metadata)
-        problems += _script_problems(archive, dist_info, infos, name, want)
+        if structure:
+            problems += _script_problems(archive, dist_info, infos, name, want)
     return problems
 
 
