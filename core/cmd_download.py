@@ -14,29 +14,14 @@ from typing import Any
 
 import click
 
-from roost.options import index_options, python_option
+from roost.options import index_options, python_option, requirement_file_options
 from roost.output import Output
 
 
 def download_command() -> click.Command:
     @click.command("download")
     @click.argument("requirements", nargs=-1)
-    @click.option(
-        "-r",
-        "--requirement",
-        "requirement_files",
-        multiple=True,
-        metavar="FILE",
-        help="Download from a requirements file.",
-    )
-    @click.option(
-        "-c",
-        "--constraint",
-        "constraint_files",
-        multiple=True,
-        metavar="FILE",
-        help="Constrain versions with a constraints file.",
-    )
+    @requirement_file_options("Download from a requirements file.")
     @click.option(
         "-d",
         "--dest",

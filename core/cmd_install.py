@@ -6,29 +6,14 @@ from typing import Any
 
 import click
 
-from roost.options import index_options, python_option
+from roost.options import index_options, python_option, requirement_file_options
 from roost.output import Output
 
 
 def install_command() -> click.Command:
     @click.command("install")
     @click.argument("requirements", nargs=-1)
-    @click.option(
-        "-r",
-        "--requirement",
-        "requirement_files",
-        multiple=True,
-        metavar="FILE",
-        help="Install from a requirements file (pip's format).",
-    )
-    @click.option(
-        "-c",
-        "--constraint",
-        "constraint_files",
-        multiple=True,
-        metavar="FILE",
-        help="Constrain versions with a constraints file.",
-    )
+    @requirement_file_options("Install from a requirements file (pip's format).")
     @python_option
     @index_options
     @click.option("-U", "--upgrade", is_flag=True, help="Upgrade named packages to the newest.")

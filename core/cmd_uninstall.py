@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from roost.options import python_option
+from roost.options import python_option, requirement_file_options
 from roost.output import Output
 
 if TYPE_CHECKING:
@@ -261,13 +261,8 @@ def remove_all(removals: Sequence[Removal], out: Output) -> None:
 def uninstall_command() -> click.Command:
     @click.command("uninstall")
     @click.argument("names", nargs=-1)
-    @click.option(
-        "-r",
-        "--requirement",
-        "requirement_files",
-        multiple=True,
-        metavar="FILE",
-        help="Uninstall every project named in FILE (repeatable).",
+    @requirement_file_options(
+        "Uninstall every project named in FILE (repeatable).", constraints=False
     )
     @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
     @python_option

@@ -71,6 +71,31 @@ def index_options(f: F) -> F:
     return f
 
 
+def requirement_file_options(help: str, *, constraints: bool = True) -> Callable[[F], F]:
+    """``-r/--requirement FILE`` (and ``-c/--constraint FILE``), pip's spelling."""
+
+    def decorate(f: F) -> F:
+        if constraints:
+            f = click.option(
+                "-c",
+                "--constraint",
+                "constraint_files",
+                multiple=True,
+                metavar="FILE",
+                help="Constrain versions with a constraints file.",
+            )(f)
+        return click.option(
+            "-r",
+            "--requirement",
+            "requirement_files",
+            multiple=True,
+            metavar="FILE",
+            help=help,
+        )(f)
+
+    return decorate
+
+
 def environment_filter_options(f: F) -> F:
     """``-l/--local``, ``--user`` and ``--path``: which installed distributions to show."""
     decorators = [
