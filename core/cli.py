@@ -41,13 +41,7 @@ def load_commands() -> list[click.Command]:
     commands = []
     for spec in COMMANDS.values():
         module, _, factory = spec.partition(":")
-        try:
-            loaded = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        commands.append(getattr(loaded, factory)())
+        commands.append(getattr(importlib.import_module(module), factory)())
     return commands
 
 
