@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.envs import pyenv_python, run_roost
+from tests.support.envs import need_pyenv, run_roost
 from tests.support.index import PackageIndex
 from tests.support.server import IndexServer
 from tests.support.wheels import WheelSpec
@@ -44,9 +44,7 @@ def platform_index(tmp_path_factory: pytest.TempPathFactory) -> PackageIndex:
 def test_download_for_another_python_and_platform(
     tmp_path: Path, platform_index: PackageIndex, tmp_home: dict[str, str]
 ) -> None:
-    python = pyenv_python("3.11")
-    if python is None:
-        pytest.skip("no CPython 3.11 under ~/.pyenv/versions")
+    python = need_pyenv("3.11")
     dest = tmp_path / "wheels"
     result = run_roost(
         "download",

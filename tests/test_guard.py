@@ -19,9 +19,13 @@ from roost.plugins.system_guard import (
     message_languages,
 )
 from roost.types import Options, Refusal, Target
-from tests.support.envs import PYENV_ROOT, clean_env, make_venv, pyenv_python
+from tests.support.envs import (
+    clean_env,
+    make_venv,
+    need_debian,
+    need_pyenv,
+)
 
-DEBIAN = Path("/usr/bin/python3")
 GUARD_ENV = ("ROOST_SYSTEM", "ROOST_BREAK_SYSTEM_PACKAGES", "PIP_BREAK_SYSTEM_PACKAGES")
 
 
@@ -42,10 +46,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def base_python() -> Path:
-    python = pyenv_python("3.12")
-    if python is None:
-        pytest.skip(f"no interpreter at {PYENV_ROOT}/3.12.*/bin/python")
-    return python
+    return need_pyenv("3.12")
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +58,7 @@ def system(base_python: Path, home: dict[str, str]) -> Target:
 @pytest.fixture(scope="module")
 def debian(home: dict[str, str]) -> Target:
     """Debian's python3: not a venv, externally managed."""
-    if not DEBIAN.exists():
-        pytest.skip(f"no interpreter at {DEBIAN}")
-    target = _describe(DEBIAN, home)
+    target = _describe(need_debian(), home)
     assert target.externally_managed is not None
     return target
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from installer.sources import WheelFile
 
-from tests.support.envs import installed, make_venv, manifest, pyenv_python, run_roost
+from tests.support.envs import installed, make_venv, manifest, need_pyenv, run_roost
 from tests.support.index import PackageIndex
 from tests.support.server import IndexServer
 from tests.support.wheels import WheelSpec, build_wheel
@@ -91,10 +91,7 @@ def test_extras_and_markers_follow_the_target(tmp_path: Path, index_server: Inde
 def test_markers_evaluated_against_target_interpreter(
     tmp_path: Path, index_server: IndexServer, version: str, expected: str
 ) -> None:
-    python = pyenv_python(version)
-    if python is None:
-        pytest.skip(f"no CPython {version} under ~/.pyenv/versions")
-    env = make_venv(tmp_path / "v", python)
+    env = make_venv(tmp_path / "v", need_pyenv(version))
     roost_ok("install", "--python", str(env), "-i", index_server.url, "epsilon", "onlynew")
     want = {"epsilon": "1.0", expected: "1.0"}
     want["onlynew"] = "1.0" if version == "3.12" else "0.9"

@@ -11,24 +11,17 @@ import pytest
 
 from roost.errors import InterpreterError
 from roost.interpreter import cache_path, find_target, introspect
-from tests.support.envs import PYENV_ROOT, clean_env, make_venv, pyenv_python
+from tests.support.envs import (
+    PYENV_ROOT,
+    clean_env,
+    make_venv,
+    need_debian,
+    need_pyenv,
+    pyenv_python,
+)
 
 VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
-DEBIAN = Path("/usr/bin/python3")
 DEBIAN_MARKER = "/usr/lib/python3.11/EXTERNALLY-MANAGED"
-
-
-def need_pyenv(version: str) -> Path:
-    python = pyenv_python(version)
-    if python is None:
-        pytest.skip(f"no interpreter at {PYENV_ROOT}/{version}.*/bin/python")
-    return python
-
-
-def need_debian() -> Path:
-    if not DEBIAN.exists():
-        pytest.skip(f"no interpreter at {DEBIAN}")
-    return DEBIAN
 
 
 @pytest.fixture

@@ -8,26 +8,18 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.envs import clean_env, make_venv, pyenv_python, run_roost
+from tests.support.envs import clean_env, make_venv, need_pyenv, run_pip, run_roost
 from tests.support.index import PackageIndex
 from tests.support.server import IndexServer
 from tests.support.wheels import WheelSpec, build_wheel
 
 
 def pip(python: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=env["HOME"],
-    )
+    return run_pip(python, *args, env=env, check=True)
 
 
 def roost(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -190,10 +182,7 @@ def test_freeze_hides_build_tools_before_python_312(
     tmp_path: Path, tmp_home: dict[str, str]
 ) -> None:
     """pip ≥ 23.1 hides setuptools and wheel only on Pythons older than 3.12: the target's."""
-    base = pyenv_python("3.11")
-    if base is None:
-        pytest.skip("no CPython 3.11 under ~/.pyenv/versions")
-    python = make_venv(tmp_path / "venv", base)
+    python = make_venv(tmp_path / "venv", need_pyenv("3.11"))
     wheels = tmp_path / "wheels"
     for name in ("setuptools", "wheel", "distribute", "plainpkg"):
         build_wheel(WheelSpec(name, "99.0", module=f"fake_{name}"), wheels)

@@ -17,26 +17,19 @@ from pathlib import Path
 import pytest
 
 from roost.plugins.system_guard import USER_SITE_DISABLED, VENV_USER_REFUSED
-from tests.support.envs import PYENV_ROOT, clean_env, installed, make_venv, manifest, pyenv_python
+from tests.support.envs import (
+    clean_env,
+    installed,
+    make_venv,
+    manifest,
+    need_debian,
+    need_pyenv,
+)
 from tests.support.envs import run_roost as _run_roost
 from tests.support.server import IndexServer
 from tests.test_user_install import copy_cpython, copy_env, purelib
 
-DEBIAN = Path("/usr/bin/python3")
 VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
-
-
-def need_pyenv(version: str) -> Path:
-    python = pyenv_python(version)
-    if python is None:
-        pytest.skip(f"no interpreter at {PYENV_ROOT}/{version}.*/bin/python")
-    return python
-
-
-def need_debian() -> Path:
-    if not DEBIAN.exists():
-        pytest.skip(f"no interpreter at {DEBIAN}")
-    return DEBIAN
 
 
 @pytest.fixture

@@ -12,22 +12,19 @@ from roost.manager import Manager
 from roost.plugins.target_scheme import target_dir_scheme
 from roost.plugins.user_scheme import scripts_not_on_path_message
 from roost.types import InstalledDistribution, Options, Scheme, Target
-from tests.support.envs import PYENV_ROOT, clean_env, make_venv, pyenv_python
+from tests.support.envs import (
+    clean_env,
+    make_venv,
+    need_debian,
+    need_pyenv,
+)
 from tests.support.wheels import WheelSpec, build_wheel
 
-DEBIAN = Path("/usr/bin/python3")
 PYTHONS = ["3.9", "3.10", "3.11", "3.12", "3.13", "debian"]
 
 
 def need_python(which: str) -> Path:
-    if which == "debian":
-        if not DEBIAN.exists():
-            pytest.skip(f"no interpreter at {DEBIAN}")
-        return DEBIAN
-    python = pyenv_python(which)
-    if python is None:
-        pytest.skip(f"no interpreter at {PYENV_ROOT}/{which}.*/bin/python")
-    return python
+    return need_debian() if which == "debian" else need_pyenv(which)
 
 
 @pytest.fixture

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.envs import make_venv, pyenv_python, run_roost
+from tests.support.envs import make_venv, need_pyenv, run_pip, run_roost
 from tests.support.server import IndexServer
 
 
 def pip(python: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=env["HOME"],
-    )
+    return run_pip(python, *args, env=env, check=False)
 
 
 def roost(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -90,10 +82,7 @@ def test_check_evaluates_markers_on_the_target(
     version: str,
     missing: str,
 ) -> None:
-    base = pyenv_python(version)
-    if base is None:
-        pytest.skip(f"no CPython {version} under ~/.pyenv/versions")
-    python = make_venv(tmp_path / "venv", base)
+    python = make_venv(tmp_path / "venv", need_pyenv(version))
     done = roost(
         tmp_home,
         "install",

@@ -25,6 +25,7 @@ from tests.support.envs import (
     make_venv,
     manifest,
     pyenv_python,
+    run_pip,
     run_roost,
 )
 from tests.support.index import PackageIndex
@@ -37,10 +38,7 @@ HTML_V1 = "application/vnd.pypi.simple.v1+html"
 
 def pip(python: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """The host pip, acting on *python*'s environment (pip's ``--python``)."""
-    command = [sys.executable, "-m", "pip", "--python", str(python), *args]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
+    return run_pip(python, *args, env=env)
 
 
 def get(

@@ -20,10 +20,17 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from tests.support.envs import clean_env, installed, make_venv, manifest, pyenv_python, run_roost
+from tests.support.envs import (
+    clean_env,
+    installed,
+    make_venv,
+    manifest,
+    need_debian,
+    need_pyenv,
+    run_roost,
+)
 from tests.support.server import IndexServer
 
-DEBIAN = Path("/usr/bin/python3")
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "outside-venv.md"
 APP_UID = 1000
 # What a Python copy needs to run; the test suite, Tk and IDLE are left behind.
@@ -38,10 +45,7 @@ def copy_cpython(version: str, dest: Path) -> Path:
     ``LD_LIBRARY_PATH`` to the copy's ``lib``): otherwise a user who cannot read the
     original cannot start it.
     """
-    python = pyenv_python(version)
-    if python is None:
-        pytest.skip(f"no interpreter at ~/.pyenv/versions/{version}.*/bin/python")
-    source = python.parent.parent
+    source = need_pyenv(version).parent.parent
 
     def ignore(folder: str, names: list[str]) -> set[str]:
         if Path(folder).name == "site-packages":
@@ -146,9 +150,7 @@ def test_multi_stage_story_as_non_root(
     # Both stages set their own HOME; configuration must not come from root's files.
     env["XDG_CONFIG_DIRS"] = str(shared_tmp / "no-xdg")
     if which == "debian":
-        if not DEBIAN.exists():
-            pytest.skip(f"no interpreter at {DEBIAN}")
-        python = DEBIAN
+        python = need_debian()
     else:
         python = copy_cpython("3.12", shared_tmp / "python")
         env = copy_env(python, env)
@@ -206,9 +208,7 @@ def _version(python: Path, env: dict[str, str]) -> str:
 
 def test_pythonuserbase_at_install_and_run_time(tmp_path: Path, index_server: IndexServer) -> None:
     """``PYTHONUSERBASE`` moves the user base; the same variable finds it at run time."""
-    python = pyenv_python("3.12")
-    if python is None:
-        pytest.skip("no interpreter at ~/.pyenv/versions/3.12.*/bin/python")
+    python = need_pyenv("3.12")
     home = tmp_path / "home"
     base = tmp_path / "userbase"
     env = dict(clean_env(home), PYTHONUSERBASE=str(base))

@@ -36,6 +36,29 @@ def pyenv_python(version: str) -> Path | None:
     return max(found)[1] if found else None
 
 
+#: Debian's externally managed system Python.
+DEBIAN = Path("/usr/bin/python3")
+
+
+def need_pyenv(version: str) -> Path:
+    """:func:`pyenv_python`, or skip the test saying which interpreter is missing."""
+    import pytest
+
+    python = pyenv_python(version)
+    if python is None:
+        pytest.skip(f"no interpreter at {PYENV_ROOT}/{version}.*/bin/python")
+    return python
+
+
+def need_debian() -> Path:
+    """Debian's python3, or skip the test saying it is missing."""
+    import pytest
+
+    if not DEBIAN.exists():
+        pytest.skip(f"no interpreter at {DEBIAN}")
+    return DEBIAN
+
+
 def make_venv(
     path: Path, python: str | Path = sys.executable, *, system_site_packages: bool = False
 ) -> Path:
@@ -103,6 +126,24 @@ def installed(python: Path, env: dict[str, str] | None = None) -> dict[str, str]
     for name, version in json.loads(out).items():
         found.setdefault(canonicalize_name(name), version)
     return dict(sorted(found.items()))
+
+
+def run_pip(
+    python: Path, *args: str, env: dict[str, str], check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """The host's pip acting on *python*'s environment (pip's ``--python``), run from
+    the environment's HOME so no file of the working directory is picked up."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=env.get("HOME"),
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"pip {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+    return result
 
 
 def clean_env(home: Path) -> dict[str, str]:
