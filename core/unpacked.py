@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from roost.errors import InstallError
+from roost.http import file_hashes
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -103,7 +104,7 @@ class UnpackedStore:
 
     def lookup(self, wheel: Path) -> tuple[str, UnpackedWheel | None]:
         """The sha256 of *wheel*, and its intact entry if the store has one."""
-        digest = _file_sha256(wheel)
+        digest = file_hashes(wheel)["sha256"]
         found = _load(self.entry_path(digest))
         return digest, found if found is not None and found.intact() else None
 
@@ -113,7 +114,7 @@ class UnpackedStore:
         *digest* is the wheel's sha256 when the caller has it already.
         Raises :class:`RecordMismatch` when the wheel's members disagree with its RECORD.
         """
-        digest = digest or _file_sha256(wheel)
+        digest = digest or file_hashes(wheel)["sha256"]
         final = self.entry_path(digest)
         found = _load(final)
         if found is not None and found.intact():
@@ -148,14 +149,6 @@ class UnpackedStore:
         if made is None:
             raise InstallError(f"the unpacked copy of {wheel.name} in {final} vanished")
         return made
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _b64(digest: bytes) -> str:
