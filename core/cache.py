@@ -29,7 +29,12 @@ def lock_path(settings: Settings, environment: str) -> Path:
     import tempfile
 
     root = cache_root(settings) or Path(tempfile.gettempdir()) / "roost"
-    digest = hashlib.sha256(str(Path(environment).resolve()).encode()).hexdigest()[:24]
-    path = root / "locks" / f"{digest}.lock"
+    path = root / "locks" / lock_name(environment)
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def lock_name(environment: str) -> str:
+    """The lock file's name for an environment: the same wherever the lock folder is."""
+    digest = hashlib.sha256(str(Path(environment).resolve()).encode()).hexdigest()[:24]
+    return f"{digest}.lock"

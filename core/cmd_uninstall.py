@@ -158,12 +158,11 @@ def run_uninstall(ctx: click.Context, out: Output) -> None:
 
     from packaging.utils import canonicalize_name
 
-    from roost.cache import lock_path
     from roost.environment import distributions, load_context
     from roost.errors import InstallRefused, RequirementError
     from roost.install import recover_environment
     from roost.install_flow import refusal_message
-    from roost.lock import env_lock
+    from roost.lock import env_lock, lock_file
 
     manager: Manager = ctx.meta["roost.manager"]
     context = load_context(ctx, "uninstall")
@@ -221,7 +220,11 @@ def run_uninstall(ctx: click.Context, out: Output) -> None:
         # Sorted, so two runs on the same pair of environments cannot deadlock.
         for purelib in sorted(schemes):
             stack.enter_context(
-                env_lock(lock_path(context.settings, purelib), purelib, notify=out.warning)
+                env_lock(
+                    lock_file(context.settings, purelib, out.warning),
+                    purelib,
+                    notify=out.warning,
+                )
             )
         for scheme in schemes.values():
             recover_environment(scheme, out.warning)

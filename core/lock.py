@@ -8,7 +8,6 @@ and the lock file, and ``--lock-timeout`` bounds the wait.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -69,13 +68,12 @@ def try_lock(path: Path) -> filelock.BaseFileLock | None:
 
 def lock_file(settings: Settings, environment: str, warn: Callable[[str], None]) -> Path:
     """The environment's lock file in the cache; in the temp dir if the cache is read-only."""
-    from roost.cache import lock_path
+    from roost.cache import lock_name, lock_path
 
     try:
         return lock_path(settings, environment)
     except OSError as exc:
-        digest = hashlib.sha256(str(Path(environment).resolve()).encode()).hexdigest()[:24]
         folder = Path(tempfile.gettempdir()) / "roost-locks"
         folder.mkdir(parents=True, exist_ok=True)
         warn(f"cannot create a lock file in the cache ({exc.strerror or exc}); using {folder}")
-        return folder / f"{digest}.lock"
+        return folder / lock_name(environment)

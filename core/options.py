@@ -6,7 +6,7 @@ As with pip, any option can also come from a setting with its long name
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
@@ -161,7 +161,3 @@ def apply_setting_defaults(ctx: click.Context, settings: Settings) -> dict[str, 
         except click.BadParameter as exc:
             raise click.BadParameter(f"{exc.message} (set in {origin})", param=param) from None
     return params
-
-
-def as_mapping(params: Mapping[str, Any]) -> dict[str, Any]:
-    return dict(params)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
@@ -185,7 +184,3 @@ def _no_match(req: Req, finder: Finder, target: Target) -> NoMatchingDistributio
         lines.append(f"  ... and {len(found.rejected) - 20} more files skipped")
     lines.append(f"  (target: Python {target.full_version}, tags like {target.tags[0]})")
     return NoMatchingDistribution("\n".join(lines))
-
-
-def scheme_dirs_for_lookup(purelib: str, platlib: str) -> list[Path]:
-    return [Path(p) for p in dict.fromkeys((purelib, platlib))]
