@@ -150,7 +150,6 @@ class StoreDestination(TransactionalDestination):
         self.linker = linker
         self._ready_dirs: set[str] = set()
         self._safe_dirs: set[str] = set()
-        self._fresh_dirs: set[str] = set()
         self._abs_roots = {s: os.path.abspath(p) for s, p in self.scheme_dict.items()}
 
     def place(self, scheme: FileScheme, path: str, source: str, member: Member) -> RecordEntry:
@@ -170,11 +169,9 @@ class StoreDestination(TransactionalDestination):
         parent = os.path.dirname(target)
         if parent not in self._ready_dirs:
             self._check_parents(scheme, root, parent, target)
-            before = len(self.tx.created_dirs)
-            self.tx.make_parents(Path(target))
-            self._fresh_dirs.update(str(d) for d in self.tx.created_dirs[before:])
+            self.tx.make_parents(target)
             self._ready_dirs.add(parent)
-        fresh = parent in self._fresh_dirs
+        fresh = parent in self.tx.fresh
         # A directory this transaction made holds only what it wrote: no need to look.
         if not fresh and os.path.lexists(target):
             self.tx.move_aside(Path(target))

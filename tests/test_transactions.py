@@ -259,6 +259,26 @@ def test_journal_rolls_back_an_abandoned_transaction(tmp_path: Path) -> None:
     assert journal.recover([site], messages.append) == 0
 
 
+def test_only_the_topmost_new_directory_is_journalled(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "old").mkdir(parents=True)
+    before = manifest(site)
+    tx = Transaction(site, "install of deep 1.0")
+    for name in ("pkg/a/b/one.py", "pkg/a/two.py", "pkg/c/three.py", "old/four.py"):
+        path = site / name
+        tx.make_parents(path)
+        tx.add_created(path)
+        path.write_text("new\n")
+    tx.journal.close()  # the process "dies" here
+    lines = journal.read(tx.backup / journal.JOURNAL_NAME)
+    assert [(e["op"], e.get("path")) for e in lines if e["op"] in {"mkdir", "create"}] == [
+        ("mkdir", str(site / "pkg")),
+        ("create", str(site / "old" / "four.py")),
+    ]
+    assert journal.recover([site], lambda _: None) == 1
+    assert manifest(site) == before
+
+
 def test_journal_rolls_forward_a_committed_transaction(tmp_path: Path) -> None:
     site = tmp_path / "site"
     site.mkdir()
