@@ -71,9 +71,8 @@ class Fetcher:
         self._dir = download_dir
         self._cache = cache
         self._warn = warn or _stderr_warning
-        #: The PEP 658 metadata text used for a wheel, by the wheel's path; the wheel's
-        #: own METADATA must agree with it (:func:`roost.wheel_check.check_wheel`).
-        self.index_metadata: dict[Path, str] = {}
+        #: The sha256 of every wheel fetched (and verified), by its path.
+        self.digests: dict[Path, str] = {}
         self._pep658_text: dict[str, str] = {}
         #: METADATA read by range requests, by link URL; checked against the wheel.
         self._range_text: dict[str, str] = {}
@@ -107,40 +106,55 @@ class Fetcher:
                 self._metadata[link.url] = future
             return future
 
+    def known_sha256(self, link: Link) -> str | None:
+        """The sha256 the file of *link* is bound to have, known before fetching it: the
+        index's, unless a ``--hash`` pinned for it says otherwise (then None)."""
+        digest = link.hashes.get("sha256", "").lower()
+        if not digest:
+            return None
+        pinned = self.pinned.get(link.url)
+        if pinned and digest not in {v.lower() for v in pinned.get("sha256", ())}:
+            return None
+        return digest
+
+    def resolver_metadata(self, link: Link) -> str | None:
+        """The metadata text the resolver used for *link* when it came from elsewhere than
+        the wheel itself (a PEP 658 file or range requests); the wheel must agree with it."""
+        with self._lock:
+            return self._pep658_text.get(link.url, self._range_text.get(link.url))
+
     def _fetch_wheel(self, link: Link) -> Path:
         path = local_path(link.url)
         if path is not None:
             if not path.is_file():
                 raise NetworkError(f"{link.filename}: {path} does not exist")
-            names = tuple(name for name in link.hashes if name in {"sha256", "sha384", "sha512"})
-            actual = file_hashes(path, names or ("sha256",))
+            names = ("sha256", *(n for n in link.hashes if n in {"sha384", "sha512"}))
+            actual = file_hashes(path, names)
             check_hashes(link.filename, link.hashes, actual)
             self._check_pinned(link, path)
-            return self._remember_metadata(link, path)
+            return self._verified(link, path, actual["sha256"])
         dest = self._dir / link.filename
         if self._cache is not None:
-            hit = self._cache.get(link.url, link.filename, dest, link.hashes)
-            if hit is not None:
+            digest = self._cache.get(link.url, link.filename, dest, link.hashes)
+            if digest is not None:
                 try:
-                    self._check_pinned(link, hit)
-                    return self._remember_metadata(link, hit)
+                    self._check_pinned(link, dest)
+                    return self._verified(link, dest, digest)
                 except HashMismatchError:
                     # The cache entry was replaced along with its stamp: trust neither.
                     self._warn(f"the cached {link.filename} does not match its --hash; evicted")
-                    hit.unlink(missing_ok=True)
+                    dest.unlink(missing_ok=True)
                     self._cache.evict(link.url, link.filename)
         digest = self._client.download(link.url, dest, link.hashes)
         self._check_pinned(link, dest)
         if self._cache is not None:
             self._cache.put(link.url, link.filename, dest, digest)
-        return self._remember_metadata(link, dest)
+        return self._verified(link, dest, digest)
 
-    def _remember_metadata(self, link: Link, path: Path) -> Path:
+    def _verified(self, link: Link, path: Path, sha256: str) -> Path:
         with self._lock:
+            self.digests[path] = sha256
             ranged = self._range_text.get(link.url)
-            text = self._pep658_text.get(link.url, ranged)
-            if text is not None:
-                self.index_metadata[path] = text
         if ranged is not None and metadata_from_wheel(path) != ranged:
             raise HashMismatchError(
                 f"{link.filename}: the METADATA that {redact_url(link.url)} gave in answer to "

@@ -15,7 +15,7 @@ import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,16 +34,37 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PlanItem:
-    """One wheel to install."""
+    """One wheel to install: its archive, its store entry, or both."""
 
     name: str
     version: Version
-    wheel: Path
+    #: The wheel's file name.
+    filename: str
+    #: The verified archive; None when the store already holds the wheel unpacked
+    #: (found by the sha256 the index gave, so it was never fetched).
+    wheel: Path | None
+    #: The archive's sha256, when known.
+    sha256: str | None = None
+    #: The store's unpacked copy, when found before fetching.
+    entry: UnpackedWheel | None = None
     #: The installed distribution this replaces (removed by its RECORD), if any.
     replaces: InstalledDist | None = None
     requested: bool = False
     #: PEP 610 ``direct_url.json`` content for wheels named by path or URL.
     direct_url: dict[str, object] | None = None
+    #: The metadata text the resolver used (PEP 658 file or range requests), which the
+    #: wheel's METADATA must agree with; None when it was read from the wheel itself.
+    index_metadata: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.version} ({self.filename})"
+
+    def archive(self) -> Path:
+        """The wheel file (only items found unpacked in the store have none)."""
+        if self.wheel is None:
+            raise InstallError(f"{self.label}: the wheel file was not fetched")
+        return self.wheel
 
 
 class Transaction:
@@ -195,7 +216,7 @@ def prune_empty_dirs(paths: Sequence[Path], stop: Sequence[Path]) -> None:
             current = current.parent
 
 
-def validate_wheel(item: PlanItem, metadata_text_from_index: str | None = None) -> None:
+def validate_wheel(item: PlanItem) -> None:
     """Refuse a wheel that is unsafe or does not match its RECORD or metadata.
 
     Runs before anything is written: :func:`roost.wheel_check.check_wheel`, then
@@ -203,46 +224,49 @@ def validate_wheel(item: PlanItem, metadata_text_from_index: str | None = None) 
     """
     from installer.sources import WheelFile
 
-    check_names(item, metadata_text_from_index)
+    check_names(item)
     try:
-        with WheelFile.open(item.wheel) as source:
+        with WheelFile.open(item.archive()) as source:
             source.validate_record()
     except Exception as exc:
         raise _refusal(item, exc) from None
 
 
-def check_names(
-    item: PlanItem, metadata_text_from_index: str | None = None, *, structure: bool = True
-) -> None:
+def check_names(item: PlanItem, found: UnpackedWheel | None = None) -> None:
     """The checks of :func:`validate_wheel` that need no decompression.
 
-    ``structure=False`` for a wheel whose store entry (keyed by its sha256) exists:
-    those bytes passed the archive checks when the entry was made.
+    With *found*, the store entry of the wheel's sha256, they read its unpacked
+    metadata: those bytes passed the archive checks when the entry was made.
     """
-    from roost.wheel_check import check_wheel
+    from roost.wheel_check import check_unpacked, check_wheel
 
     try:
-        name, version, _build, _tags = parse_wheel_filename(item.wheel.name)
+        name, version, _build, _tags = parse_wheel_filename(item.filename)
     except Exception as exc:
-        raise InstallError(f"{item.wheel.name}: not a valid wheel filename ({exc})") from None
-    check_wheel(item.wheel, name, version, metadata_text_from_index, structure=structure)
+        raise InstallError(f"{item.filename}: not a valid wheel filename ({exc})") from None
+    if found is not None:
+        check_unpacked(
+            found.tree,
+            item.filename,
+            found.dist_info_dir,
+            expected=(name, version),
+            metadata_text_from_index=item.index_metadata,
+        )
+    else:
+        check_wheel(item.archive(), name, version, item.index_metadata)
     if canonicalize_name(name) != canonicalize_name(item.name) or version != item.version:
         raise InstallError(
-            f"{item.wheel.name} does not contain {item.name} {item.version} as expected"
+            f"{item.filename} does not contain {item.name} {item.version} as expected"
         )
 
 
 def _refusal(item: PlanItem, exc: BaseException) -> InstallError:
-    return InstallError(
-        f"refusing to install {item.name} {item.version} ({item.wheel.name}): {exc}\n"
-        "Nothing was installed."
-    )
+    return InstallError(f"refusing to install {item.label}: {exc}\nNothing was installed.")
 
 
 def unpack_plan(
     plan: Sequence[PlanItem],
     store: UnpackedStore,
-    index_metadata: Mapping[Path, str] | None = None,
     log: Callable[[str], None] = lambda _: None,
 ) -> list[UnpackedWheel | None]:
     """Check every wheel and make sure the store has it unpacked, wheels in parallel.
@@ -256,22 +280,24 @@ def unpack_plan(
 
     from roost.unpacked import RecordMismatch
 
-    metadata = index_metadata or {}
-
     def one(item: PlanItem) -> UnpackedWheel | None:
-        digest, found = store.lookup(item.wheel)
-        check_names(item, metadata.get(item.wheel), structure=found is None)
+        if item.entry is not None:
+            check_names(item, item.entry)
+            return item.entry
+        wheel = item.archive()
+        digest, found = store.lookup(wheel, item.sha256)
+        check_names(item, found)
         if found is not None:
             return found
         try:
-            return store.ensure(item.wheel, digest)
+            return store.ensure(wheel, digest)
         except RecordMismatch as exc:
             raise _refusal(item, exc) from None
         except InstallError:
             raise
         except OSError as exc:
-            log(f"  cannot unpack {item.wheel.name} into {store.root} ({exc}); not caching it")
-            validate_wheel(item, metadata.get(item.wheel))
+            log(f"  cannot unpack {item.filename} into {store.root} ({exc}); not caching it")
+            validate_wheel(item)
             return None
         except Exception as exc:  # installer's validation errors, broken archives
             raise _refusal(item, exc) from None
@@ -355,14 +381,13 @@ def install_plan(
     *,
     log: Callable[[str], None] = lambda _: None,
     event: Callable[[InstallEvent], None] = lambda _: None,
-    index_metadata: Mapping[Path, str] | None = None,
     store: UnpackedStore | None = None,
     link_mode: str | None = None,
 ) -> list[InstalledDistribution]:
     """Install every item or none. The caller holds the environment's lock.
 
-    *index_metadata* maps a wheel to the PEP 658 metadata text the resolver used,
-    which its METADATA must agree with. With a *store*, wheels are unpacked there once
+    Each wheel's METADATA must agree with the metadata the resolver used
+    (``PlanItem.index_metadata``). With a *store*, wheels are unpacked there once
     (in parallel, before the transaction) and their files placed by *link_mode*
     (``hardlink``, the default, falling back to copying; ``copy``; ``symlink``);
     without one, each wheel is decompressed straight into the environment.
@@ -375,10 +400,10 @@ def install_plan(
     entries: list[UnpackedWheel | None]
     if store is None:
         for item in plan:
-            validate_wheel(item, (index_metadata or {}).get(item.wheel))
+            validate_wheel(item)
         entries = [None] * len(plan)
     else:
-        entries = unpack_plan(plan, store, index_metadata, log)
+        entries = unpack_plan(plan, store, log)
     from roost.unpacked import Linker
 
     linker = Linker(link_mode or "hardlink", log)
@@ -403,7 +428,7 @@ def install_plan(
                         )
                     )
                     refused += remove_distribution(item.replaces, scheme, tx)
-                step = f"installing {item.name} {item.version} ({item.wheel.name})"
+                step = f"installing {item.label}"
                 tx.note(f"install {item.name} {item.version}")
                 event(InstallEvent("install", item.name, str(item.version), number, total))
                 done.append(
@@ -447,7 +472,7 @@ def _install_one(
         metadata["REQUESTED"] = b""
     if item.direct_url is not None:
         metadata["direct_url.json"] = json.dumps(item.direct_url).encode()
-    label = f"{item.name} {item.version} ({item.wheel.name})"
+    label = item.label
     # One staging area for every wheel (each .dist-info leaves it when complete): each
     # directory removed at commit costs milliseconds on a journalling filesystem.
     stage = tx.backup / "stage"
@@ -464,7 +489,7 @@ def _install_one(
         stage.mkdir(parents=True, exist_ok=True)
         install_unpacked(entry, linking, metadata)
         return _installed(item, scheme, linking.written)
-    with WheelFile.open(item.wheel) as source:
+    with WheelFile.open(item.archive()) as source:
         destination = TransactionalDestination(
             tx=tx,
             label=label,

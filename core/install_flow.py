@@ -4,6 +4,7 @@ fetch, install under a lock, post-install hooks."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ from roost.errors import InstallRefused
 from roost.output import Output
 from roost.types import (
     InstallEvent,
+    NormalizedName,
     Options,
     Refusal,
     Scheme,
@@ -21,7 +23,14 @@ from roost.types import (
 )
 
 if TYPE_CHECKING:
+    from roost.fetch import Fetcher
+    from roost.install import PlanItem
+    from roost.installed import InstalledDist
     from roost.manager import Manager
+    from roost.reqfile import ParsedRequirement, RequirementsFile
+    from roost.resolver import Candidate
+    from roost.types import Link
+    from roost.unpacked import UnpackedStore, UnpackedWheel
 
 
 def load_target(ctx: click.Context, params: dict[str, Any], settings: Settings) -> Target:
@@ -141,6 +150,7 @@ def run_install(ctx: click.Context, out: Output) -> None:
             if todo:
                 out.info("Would install " + " ".join(_label(c) for c in todo))
             return
+        store = unpacked_store(settings)
         plan = fetch_plan(
             todo,
             installed,
@@ -148,6 +158,7 @@ def run_install(ctx: click.Context, out: Output) -> None:
             requested=resolution.requested,
             fetcher=run.fetcher,
             event=lambda step: manager.install_event(step, options),
+            store=store,
         )
         if not plan:
             return
@@ -167,15 +178,14 @@ def run_install(ctx: click.Context, out: Output) -> None:
                 scheme,
                 log=out.detail,
                 event=lambda step: manager.install_event(step, options),
-                index_metadata=run.fetcher.index_metadata,
-                store=unpacked_store(settings),
+                store=store,
                 link_mode=params.get("link_mode"),
             )
     manager.post_install(target, scheme, done, options)
     out.info("Successfully installed " + " ".join(f"{d.name}-{d.version}" for d in done))
 
 
-def unpacked_store(settings: Settings) -> Any:
+def unpacked_store(settings: Settings) -> UnpackedStore | None:
     """The store of unpacked wheels in the cache; None without a cache."""
     from roost.cache import cache_root
     from roost.unpacked import UnpackedStore
@@ -185,22 +195,39 @@ def unpacked_store(settings: Settings) -> Any:
 
 
 def fetch_plan(
-    todo: list[Any],
-    installed: dict[Any, Any],
+    todo: list[Candidate],
+    installed: Mapping[NormalizedName, InstalledDist],
     scheme: Scheme,
     *,
     requested: frozenset[str],
-    fetcher: Any,
-    event: Any,
-) -> list[Any]:
-    """Wait for every wheel (all downloads run at once, the pool bounds them), in order."""
+    fetcher: Fetcher,
+    event: Callable[[InstallEvent], None],
+    store: UnpackedStore | None = None,
+) -> list[PlanItem]:
+    """Wait for every wheel (all downloads run at once, the pool bounds them), in order.
+
+    A wheel whose sha256 the index gave and whose unpacked copy the store holds is not
+    fetched: the store's copy was made from those very bytes.
+    """
     from roost.install import PlanItem
 
-    futures = {candidate.name: fetcher.wheel(_link_of(candidate)) for candidate in todo}
+    unpacked = _stored(todo, fetcher, store)
+    futures = {
+        candidate.name: fetcher.wheel(_link_of(candidate))
+        for candidate in todo
+        if candidate.name not in unpacked
+    }
     plan = []
     scheme_dirs = {Path(scheme.purelib), Path(scheme.platlib)}
     for number, candidate in enumerate(todo, 1):
-        wheel = futures[candidate.name].result()
+        link = _link_of(candidate)
+        entry = unpacked.get(candidate.name)
+        wheel, sha256 = None, None
+        if entry is not None:
+            sha256 = entry.root.name  # entries are named by the wheel's sha256
+        else:
+            wheel = futures[candidate.name].result()
+            sha256 = fetcher.digests.get(wheel)
         event(InstallEvent("download", candidate.name, str(candidate.version), number, len(todo)))
         old = installed.get(candidate.name)
         # Only a copy in the scheme being written is replaced; a system copy seen from a
@@ -210,21 +237,50 @@ def fetch_plan(
             PlanItem(
                 name=_dist_name(fetcher, candidate),
                 version=candidate.version,
+                filename=link.filename,
                 wheel=wheel,
+                sha256=sha256,
+                entry=entry,
                 replaces=replaces,
                 requested=candidate.name in requested,
-                direct_url=_direct_url(candidate, wheel) if candidate.direct else None,
+                direct_url=_direct_url(candidate, sha256) if candidate.direct else None,
+                index_metadata=fetcher.resolver_metadata(link),
             )
         )
     return plan
 
 
+def _stored(
+    todo: list[Candidate], fetcher: Fetcher, store: UnpackedStore | None
+) -> dict[str, UnpackedWheel]:
+    """The store entries of the wheels whose sha256 is known before fetching, by name.
+
+    Wheels named directly (a path or URL) are always fetched: their direct_url.json
+    records what the file was.
+    """
+    if store is None:
+        return {}
+    known = {
+        candidate.name: digest
+        for candidate in todo
+        if not candidate.direct and (digest := fetcher.known_sha256(_link_of(candidate)))
+    }
+    if not known:
+        return {}
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Checking an entry is intact is one lstat per file: threads overlap them.
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="roost-store") as pool:
+        found = dict(zip(known, pool.map(store.find, known.values()), strict=True))
+    return {name: entry for name, entry in found.items() if entry is not None}
+
+
 def write_report(
     where: str,
-    todo: list[Any],
-    fetcher: Any,
+    todo: list[Candidate],
+    fetcher: Fetcher,
     *,
-    requirements: list[Any],
+    requirements: list[ParsedRequirement],
     target: Target,
     out: Output,
 ) -> None:
@@ -261,7 +317,7 @@ def write_report(
         out.detail(f"report written to {where}")
 
 
-def _sha256_of(fetcher: Any, link: Any) -> str:
+def _sha256_of(fetcher: Fetcher, link: Link) -> str:
     from roost.http import file_hashes
 
     return file_hashes(fetcher.wheel(link).result())["sha256"]
@@ -273,7 +329,9 @@ def lock_path_for(settings: Settings, scheme: Scheme, out: Output) -> Path:
     return lock_file(settings, scheme.purelib, out.warning)
 
 
-def require_hashes(params: dict[str, Any], settings: Settings, files: list[Any]) -> bool:
+def require_hashes(
+    params: dict[str, Any], settings: Settings, files: list[RequirementsFile]
+) -> bool:
     """Hash-checking mode: ``--require-hashes``, or any ``--hash`` in a requirements file."""
     return (
         bool(params.get("require_hashes"))
@@ -282,26 +340,30 @@ def require_hashes(params: dict[str, Any], settings: Settings, files: list[Any])
     )
 
 
-def _label(candidate: Any) -> str:
+def _label(candidate: Candidate) -> str:
     return f"{candidate.name}-{candidate.version}"
 
 
-def _link_of(candidate: Any) -> Any:
+def _link_of(candidate: Candidate) -> Link:
     assert candidate.file is not None
     return candidate.file.link
 
 
-def _dist_name(fetcher: Any, candidate: Any) -> str:
+def _dist_name(fetcher: Fetcher, candidate: Candidate) -> str:
     """The project name as its metadata spells it (headers go in a directory so named)."""
-    from roost.installed import parse_metadata
+    # Only the one header is wanted: scanning for it beats parsing the whole text.
+    for line in fetcher.metadata(_link_of(candidate)).result().splitlines():
+        if not line.strip():
+            break
+        key, sep, value = line.partition(":")
+        if sep and key.strip().lower() == "name" and value.strip():
+            return value.strip()
+    return candidate.name
 
-    meta = parse_metadata(fetcher.metadata(candidate.file.link).result())
-    return str(meta.get("Name") or candidate.name)
 
+def _direct_url(candidate: Candidate, digest: str | None) -> dict[str, object]:
+    from roost.http import split_credentials
 
-def _direct_url(candidate: Any, wheel: Path) -> dict[str, object]:
-    from roost.http import file_hashes, split_credentials
-
-    url, _ = split_credentials(candidate.file.link.url)
-    digest = file_hashes(wheel)["sha256"]
+    assert digest is not None, "a fetched wheel's sha256 is always known"
+    url, _ = split_credentials(_link_of(candidate).url)
     return {"url": url, "archive_info": {"hash": f"sha256={digest}", "hashes": {"sha256": digest}}}

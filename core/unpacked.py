@@ -102,11 +102,20 @@ class UnpackedStore:
     def entry_path(self, sha256: str) -> Path:
         return self.root / sha256
 
-    def lookup(self, wheel: Path) -> tuple[str, UnpackedWheel | None]:
-        """The sha256 of *wheel*, and its intact entry if the store has one."""
-        digest = file_hashes(wheel)["sha256"]
-        found = _load(self.entry_path(digest))
-        return digest, found if found is not None and found.intact() else None
+    def lookup(self, wheel: Path, digest: str | None = None) -> tuple[str, UnpackedWheel | None]:
+        """The sha256 of *wheel* (*digest*, when the caller has it), and its intact entry
+        if the store has one."""
+        digest = digest or file_hashes(wheel)["sha256"]
+        return digest, self.find(digest)
+
+    def find(self, sha256: str) -> UnpackedWheel | None:
+        """The intact entry of the wheel whose sha256 is *sha256*, if the store has one.
+
+        An entry is made only from bytes that had this hash and passed every check, so
+        a wheel the index says has this hash need not be fetched at all.
+        """
+        found = _load(self.entry_path(sha256))
+        return found if found is not None and found.intact() else None
 
     def ensure(self, wheel: Path, digest: str | None = None) -> UnpackedWheel:
         """The intact entry for *wheel*, unpacking (and RECORD-checking) it if needed.

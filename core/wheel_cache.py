@@ -35,8 +35,9 @@ class WheelCache:
         key = hashlib.sha256(bare.encode()).hexdigest()
         return self.root / key[:2] / key[2:] / filename
 
-    def get(self, url: str, filename: str, dest: Path, hashes: Mapping[str, str]) -> Path | None:
-        """Copy the cached wheel to *dest* if it is intact; None on a miss.
+    def get(self, url: str, filename: str, dest: Path, hashes: Mapping[str, str]) -> str | None:
+        """Copy the cached wheel to *dest* if it is intact and return its sha256; None on
+        a miss.
 
         *hashes* are what the index says the file has; they are checked too.
         """
@@ -61,7 +62,7 @@ class WheelCache:
             )
             self.evict(url, filename)
             return None
-        return dest
+        return actual["sha256"]
 
     def put(self, url: str, filename: str, path: Path, sha256: str) -> None:
         """Store the verified wheel at *path* (whose sha256 is *sha256*)."""
@@ -70,7 +71,7 @@ class WheelCache:
         entry = self.entry(url, filename)
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_copy(path, entry)
+            _atomic_link_or_copy(path, entry)
             _atomic_write(entry.with_name(entry.name + ".sha256"), sha256 + "\n")
         except OSError as exc:
             self._read_only = True
@@ -88,11 +89,17 @@ class WheelCache:
             self._warn(f"cannot remove the corrupt cache entry {entry}: {exc.strerror or exc}")
 
 
-def _atomic_copy(source: Path, target: Path) -> None:
+def _atomic_link_or_copy(source: Path, target: Path) -> None:
+    """Put *source* at *target* atomically: a hard link when the filesystem allows it
+    (the download is a private file that is never written again), else a copy."""
     fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
     try:
-        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
-            shutil.copyfileobj(src, out)
+        os.close(fd)
+        os.unlink(temp)
+        try:
+            os.link(source, temp)
+        except OSError:
+            shutil.copyfile(source, temp)
         os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

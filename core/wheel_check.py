@@ -18,6 +18,7 @@ import email.parser
 import re
 import struct
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
@@ -62,9 +63,9 @@ def check_wheel(
     sha256) already passed them. Names and metadata are always checked, because
     what they are compared with comes from this run.
     """
-    label = f"{expected_name} {expected_version} ({path.name})"
-    try:
-        problems = _problems(
+
+    def problems() -> list[str]:
+        return _problems(
             path,
             expected_name,
             version=str(expected_version),
@@ -73,6 +74,46 @@ def check_wheel(
             max_total=max_total,
             structure=structure,
         )
+
+    _raise_problems(f"{expected_name} {expected_version} ({path.name})", problems)
+
+
+def check_unpacked(
+    tree: Path,
+    filename: str,
+    dist_info: str,
+    *,
+    expected: tuple[str, Version],
+    metadata_text_from_index: str | None = None,
+) -> None:
+    """:func:`check_wheel` with ``structure=False`` for a wheel already unpacked at *tree*.
+
+    The store entry was made from bytes that passed every archive check, so what is
+    left is this run's part: the file name and the metadata against the expected
+    project, version and the index's metadata file.
+    """
+
+    expected_name, want = expected
+
+    def problems() -> list[str]:
+        found = _filename_problems(filename, expected_name, want)
+        if found:
+            return found
+
+        def read(member: str) -> bytes:
+            try:
+                return (tree / member).read_bytes()
+            except FileNotFoundError:
+                raise KeyError(member) from None
+
+        return _metadata_problems(read, dist_info, expected_name, want, metadata_text_from_index)
+
+    _raise_problems(f"{expected_name} {want} ({filename})", problems)
+
+
+def _raise_problems(label: str, find: Callable[[], list[str]]) -> None:
+    try:
+        problems = find()
     except UnsafeWheelError:
         raise
     except Exception as exc:  # a malformed archive can make any parser raise anything
@@ -89,6 +130,16 @@ def check_wheel(
         )
 
 
+def _filename_problems(filename: str, name: str, want: Version) -> list[str]:
+    try:
+        file_name, file_version, _build, _tags = parse_wheel_filename(filename)
+    except Exception as exc:
+        return [f"{filename} is not a valid wheel file name ({exc})"]
+    if canonicalize_name(file_name) != canonicalize_name(name) or file_version != want:
+        return [f"the file name says {file_name} {file_version}"]
+    return []
+
+
 def _problems(
     path: Path,
     name: str,
@@ -99,14 +150,12 @@ def _problems(
     max_total: int,
     structure: bool = True,
 ) -> list[str]:
-    problems: list[str] = []
+    want = Version(version)
     try:
-        file_name, file_version, _build, _tags = parse_wheel_filename(path.name)
+        parse_wheel_filename(path.name)
     except Exception as exc:
         return [f"{path.name} is not a valid wheel file name ({exc})"]
-    want = Version(version)
-    if canonicalize_name(file_name) != canonicalize_name(name) or file_version != want:
-        problems.append(f"the file name says {file_name} {file_version}")
+    problems = _filename_problems(path.name, name, want)
     with open(path, "rb") as handle, zipfile.ZipFile(handle) as archive:
         infos = archive.infolist()
         if structure:
@@ -118,7 +167,7 @@ def _problems(
         dist_info = _dist_info(infos)
         if dist_info is None:
             return ["it has no single top-level .dist-info directory"]
-        problems += _metadata_problems(archive, dist_info, name, want, index_metadata)
+        problems += _metadata_problems(archive.read, dist_info, name, want, index_metadata)
         if structure:
             problems += _script_problems(archive, dist_info, infos, name, want)
     return problems
@@ -236,7 +285,7 @@ def _dist_info(infos: list[zipfile.ZipInfo]) -> str | None:
 
 
 def _metadata_problems(
-    archive: zipfile.ZipFile,
+    read: Callable[[str], bytes],
     dist_info: str,
     name: str,
     version: Version,
@@ -245,7 +294,7 @@ def _metadata_problems(
     if not _is_own(dist_info, ".dist-info", name, version):
         return [f"its metadata directory {dist_info!r} is not {name} {version}'s"]
     try:
-        text = archive.read(f"{dist_info}/METADATA").decode("utf-8")
+        text = read(f"{dist_info}/METADATA").decode("utf-8")
     except KeyError:
         return [f"{dist_info}/METADATA is missing"]
     ours = email.parser.Parser().parsestr(text, headersonly=True)

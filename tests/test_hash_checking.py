@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,8 @@ def test_damaged_cache_entry_is_evicted_and_fetched_again(
         (entry,) = cache.glob("wheels/*/*/delta-1.0-py3-none-any.whl")
         data = entry.read_bytes()
         entry.write_bytes(data[:100] if damage == "truncate" else data[:-3] + b"xyz")
+        # Without its unpacked copy, which would spare reading the wheel at all.
+        shutil.rmtree(cache / "unpacked")
         second = make_venv(tmp_path / "second")
         result = run_roost("install", "--python", str(second), *args)
         assert result.returncode == 0, result.stderr
@@ -111,6 +114,7 @@ def test_damaged_cache_entry_is_evicted_and_fetched_again(
         assert entry.read_bytes() == data
         # A third run is served from the (repaired) cache.
         third = make_venv(tmp_path / "third")
+        shutil.rmtree(cache / "unpacked")
         assert run_roost("install", "--python", str(third), *args).returncode == 0
         assert len(server.requests_for("/files/delta-1.0-py3-none-any.whl")) == 2
     assert installed(second) == {"delta": "1.0"}
@@ -133,6 +137,7 @@ def test_cache_entry_forged_with_its_stamp_is_caught_and_refetched(
         entry.write_bytes(forged)
         stamp = entry.with_name(entry.name + ".sha256")
         stamp.write_text(hashlib.sha256(forged).hexdigest() + "\n")
+        shutil.rmtree(cache / "unpacked")  # else the wheel is not read at all
         second = make_venv(tmp_path / "second")
         result = run_roost("install", "--python", str(second), *args)
         assert result.returncode == 0, result.stderr

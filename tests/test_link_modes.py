@@ -21,7 +21,9 @@ import pytest
 
 from roost.unpacked import UnpackedStore, UnpackedWheel
 from tests.support.envs import clean_env, make_venv, manifest, run_roost
-from tests.support.wheels import WheelSpec, build_wheel
+from tests.support.index import PackageIndex
+from tests.support.server import IndexServer
+from tests.support.wheels import WheelSpec, build_wheel, metadata_bytes
 
 SPEC = WheelSpec(
     "linky",
@@ -314,3 +316,90 @@ def test_a_wheel_not_matching_its_record_leaves_no_store_entry(tmp_path: Path) -
     assert "Nothing was installed" in result.stderr
     assert manifest(venv) == before
     assert list((cache / "unpacked").iterdir()) == []
+
+
+@pytest.fixture
+def served(tmp_path: Path, wheel: Path) -> Iterator[tuple[IndexServer, PackageIndex]]:
+    """SPEC's wheel on a loopback index, with its PEP 658 metadata file."""
+    index = PackageIndex(tmp_path / "index")
+    index.add(wheel)
+    index.write()
+    with IndexServer(index) as server:
+        yield server, index
+
+
+def wheel_requests(server: IndexServer, wheel: Path) -> int:
+    return len(server.requests_for(f"/files/{wheel.name}"))
+
+
+def test_a_stored_wheel_is_installed_without_fetching_it(
+    tmp_path: Path, wheel: Path, served: tuple[IndexServer, PackageIndex]
+) -> None:
+    server, _ = served
+    cache = tmp_path / "cache"
+    a, b = tmp_path / "a", tmp_path / "b"
+    make_venv(a)
+    make_venv(b)
+    assert install(a, cache, "-i", server.url, "linky").returncode == 0
+    assert wheel_requests(server, wheel) == 1
+    result = install(b, cache, "-i", server.url, "linky")
+    assert result.returncode == 0, result.stderr
+    assert wheel_requests(server, wheel) == 1  # the index's sha256 named the store entry
+    site_a, site_b = site_of(a), site_of(b)
+    record = "linky-1.0.dist-info/RECORD"
+    assert {k: v for k, v in manifest(site_b).items() if k != record} == {
+        k: v for k, v in manifest(site_a).items() if k != record
+    }
+    # RECORD differs only in the scripts, whose #! line names each environment.
+    rows_a, rows_b = (
+        [row for row in (site / record).read_text().splitlines() if "/bin/" not in row]
+        for site in (site_a, site_b)
+    )
+    assert rows_a == rows_b
+    assert_record_valid(b)
+    member = site_b / "linky" / "data.txt"
+    assert os.stat(member).st_ino == store_file(cache, "linky/data.txt").stat().st_ino
+    assert subprocess.run([str(b / "bin" / "linky-tool")], check=False).returncode == 0
+
+
+def test_a_stored_wheel_still_meets_the_index_metadata(
+    tmp_path: Path, wheel: Path, served: tuple[IndexServer, PackageIndex]
+) -> None:
+    server, index = served
+    cache = tmp_path / "cache"
+    a, b = tmp_path / "a", tmp_path / "b"
+    make_venv(a)
+    make_venv(b)
+    assert install(a, cache, "-i", server.url, "linky").returncode == 0
+    # The index now serves metadata (correctly hashed) that adds a dependency the
+    # wheel does not have: the store's copy must be refused as the wheel would be.
+    served_meta = metadata_bytes(WheelSpec("linky", "1.0", requires=["delta"]))
+    (index.dists_dir / (wheel.name + ".metadata")).write_bytes(served_meta)
+    for entry in index.entries:
+        entry.metadata_sha256 = hashlib.sha256(served_meta).hexdigest()
+    index.add(WheelSpec("delta", "1.0"))
+    index.write()
+    before = manifest(b)
+    result = install(b, cache, "-i", server.url, "linky")
+    assert result.returncode != 0
+    assert "Requires-Dist" in result.stderr and "index's metadata" in result.stderr
+    assert manifest(b) == before
+    assert wheel_requests(server, wheel) == 1
+
+
+def test_an_edited_store_entry_is_rebuilt_from_the_cached_wheel(
+    tmp_path: Path, wheel: Path, served: tuple[IndexServer, PackageIndex]
+) -> None:
+    server, _ = served
+    cache = tmp_path / "cache"
+    a, b = tmp_path / "a", tmp_path / "b"
+    make_venv(a)
+    make_venv(b)
+    assert install(a, cache, "-i", server.url, "linky").returncode == 0
+    with open(site_of(a) / "linky" / "sub" / "deep.py", "w") as handle:
+        handle.write("VALUE = 4\n")  # edits the store through the hard link
+    assert install(b, cache, "-i", server.url, "linky").returncode == 0
+    assert (site_of(b) / "linky" / "sub" / "deep.py").read_text() == "VALUE = 3\n"
+    assert store_file(cache, "linky/sub/deep.py").read_text() == "VALUE = 3\n"
+    assert_record_valid(b)
+    assert wheel_requests(server, wheel) == 1  # rebuilt from the wheel cache
