@@ -118,6 +118,7 @@ def with_latest(
     if not sources:
         raise NoIndexConfigured(no_index_configured_message())
     with Client(manager, context.settings) as client:
+        client.refresh = True  # "newest" includes releases within a page's max-age
         for source in sources:
             client.remember_credentials(source.url)
         finder = Finder(

@@ -190,6 +190,23 @@ class Finder:
                 self._results[name] = result
             return result
 
+    def refresh(self, project: str) -> bool:
+        """Forget *project*'s files and ask the index again, revalidating every page from
+        now on, when some page was taken from the cache unasked (its max-age had not run
+        out). True when that happened: a requirement the cached page could not meet may
+        be met by a release published since. False when there is nothing to refresh.
+        """
+        if self.client.refresh or not self.client.served_unasked:
+            return False
+        self.client.refresh = True
+        name = NormalizedName(canonicalize_name(project))
+        with self._locks_guard:
+            lock = self._locks.setdefault(name, threading.Lock())
+        with lock:
+            self._results.pop(name, None)
+            self._failures.pop(name, None)
+        return True
+
     def _lookup(self, name: NormalizedName, source: IndexSource) -> ProjectLinks:
         answer = self.manager.index_lookup(name, source, self.client)
         if answer is None:

@@ -150,6 +150,10 @@ def session(
     downloads = Path(tempfile.mkdtemp(prefix="roost-"))
     try:
         with Client(manager, settings) as client:
+            # -U asks for what is newest: releases published within a cached page's
+            # max-age count.
+            if params.get("upgrade"):
+                client.refresh = True
             for source in sources:
                 client.remember_credentials(source.url)
             fetcher = Fetcher(client, downloads, wheel_cache(settings, out), warn=out.warning)

@@ -105,6 +105,11 @@ class Client:
             settings.get("timeout") or settings.get("default-timeout") or DEFAULT_TIMEOUT
         )
         self.retries = int(settings.get("retries") or DEFAULT_RETRIES)
+        #: Revalidate every cached answer, fresh or not (``--refresh``); the finder also
+        #: turns it on when a page used unasked lacks what a requirement needs.
+        self.refresh = settings.get_bool("refresh")
+        #: Whether any answer came from the cache without asking the server.
+        self.served_unasked = False
 
     def __enter__(self) -> Client:
         return self
@@ -288,9 +293,11 @@ class Client:
     ) -> httpx.Response:
         """GET *url* and read the whole body; statuses other than 401/403 are returned.
 
-        Answers are kept in the HTTP cache and revalidated on every use (a 304 gives
-        the stored body back as a 200). *fresh*, when given, says whether a stored body
-        may be used without asking the server at all (one whose hash is known).
+        Answers are kept in the HTTP cache: used unasked while the server's max-age
+        says they are fresh (unless :attr:`refresh`), revalidated after that (a 304
+        gives the stored body back as a 200). *fresh*, when given, says whether a
+        stored body may be used without asking the server whatever its age (one whose
+        hash is known).
         """
         asked = dict(headers or {})
         cache = self.http_cache
@@ -300,6 +307,9 @@ class Client:
         key = cache.key("GET", url, asked, creds)
         entry = cache.load(key)
         if entry is not None and fresh is not None and fresh(entry.body):
+            return entry.response()
+        if entry is not None and not self.refresh and entry.fresh(time.time()):
+            self.served_unasked = True
             return entry.response()
         sent = {**asked, **(entry.validators() if entry is not None else {})}
         response = self._fetch(url, lambda: sent, _read)

@@ -9,11 +9,13 @@ the body; a file that does not parse or whose body does not match its hash is a
 miss, and the next answer replaces it. Writes go through a temporary file and
 ``os.replace`` so concurrent runs never read half an entry.
 
-Pages are revalidated on every use, as pip does for simple pages, whatever
-``max-age`` the server gives: a stale list of files is never used, and the conditional
-request (``If-None-Match`` / ``If-Modified-Since``) that a 304 answers costs one small
-round trip. ``no-store`` (or ``Vary: *``) answers are not kept. The one exception is a
-body whose hash the caller already knows (a PEP 658 file): it is used without asking.
+An entry is used without asking the server while it is fresh by the server's own
+``Cache-Control: max-age`` (or ``Expires``), minus any ``Age`` it already had, as uv
+does and as HTTP caches do; after that, or always with ``--refresh``, it is revalidated
+with a conditional request (``If-None-Match`` / ``If-Modified-Since``) that a 304
+answers in one small round trip. ``no-cache`` answers are always revalidated;
+``no-store`` (or ``Vary: *``) answers are not kept. A body whose hash the caller
+already knows (a PEP 658 file) is used without asking whatever its age.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ KEPT_HEADERS = (
     "cache-control",
     "date",
     "expires",
+    "age",
     "vary",
 )
 #: Bodies larger than this are not worth a cache entry.
@@ -73,6 +76,21 @@ class Entry:
                 return value
         return None
 
+    def fresh(self, now: float) -> bool:
+        """Whether the server's caching headers let this entry be used unasked at *now*."""
+        directives = cache_directives(self.header("cache-control") or "")
+        if "no-cache" in directives or "no-store" in directives:
+            return False
+        lifetime = _lifetime(directives, self.header("expires"), self.header("date"))
+        elapsed = now - self.stored
+        if lifetime is None or elapsed < 0:  # no lifetime given, or the clock went back
+            return False
+        try:
+            age = max(0, int(self.header("age") or 0))
+        except ValueError:
+            age = 0
+        return age + elapsed < lifetime
+
     def validators(self) -> dict[str, str]:
         """The conditional headers that ask the server whether this entry still holds."""
         found = {}
@@ -94,6 +112,25 @@ class Entry:
             content=self.body,
             request=httpx.Request("GET", self.url),
         )
+
+
+def _lifetime(
+    directives: Mapping[str, str], expires: str | None, date: str | None
+) -> float | None:
+    """Seconds an answer stays fresh: ``max-age``, else ``Expires`` minus ``Date``."""
+    if "max-age" in directives:
+        try:
+            return max(0, int(directives["max-age"]))
+        except ValueError:
+            return None  # a malformed max-age makes the answer stale (RFC 9111)
+    if expires and date:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return (parsedate_to_datetime(expires) - parsedate_to_datetime(date)).total_seconds()
+        except (TypeError, ValueError):
+            return None
+    return None
 
 
 def storable(response: httpx.Response) -> bool:

@@ -65,6 +65,12 @@ def index_options(f: F) -> F:
         ),
         click.option("--timeout", type=float, metavar="SECONDS", help="Network timeout."),
         click.option("--retries", type=int, metavar="N", help="Retries per request (default 5)."),
+        click.option(
+            "--refresh",
+            is_flag=True,
+            help="Ask the index about every cached page, even those its max-age says "
+            "are still fresh.",
+        ),
     ]
     for decorator in reversed(decorators):
         f = decorator(f)

@@ -7,7 +7,7 @@ happens in constructors; every cache lives on one ``Provider`` for one run.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -276,19 +276,11 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         installed_version = installed.parsed_version if installed is not None else None
         if installed_version is not None and acceptable(installed_version):
             result.append(Candidate(key, installed_version, extras, installed=installed))
-        seen: set[Version] = set()
-        for fc in self.finder.find(key).candidates:
-            if not fc.is_wheel or fc.version in seen:
-                continue
-            # PEP 592: a yanked file is used only when pinned to exactly its version.
-            if fc.link.yanked is not None and fc.version not in pinned_exact:
-                continue
-            if not acceptable(fc.version):
-                continue
-            seen.add(fc.version)
-            if key in self.pinned_hashes:
-                self.fetcher.pinned[fc.link.url] = self.pinned_hashes[key]
-            result.append(Candidate(key, fc.version, extras, file=fc))
+        files = self._acceptable_files(key, extras, acceptable, pinned_exact)
+        if not files and not result and self.finder.refresh(key):
+            # The page came from the cache unasked; a release published since may fit.
+            files = self._acceptable_files(key, extras, acceptable, pinned_exact)
+        result += files
         # The finder lists best first; the installed copy goes first when it is kept,
         # and otherwise takes its version's place (an upgrade to the same version
         # reinstalls nothing).
@@ -305,6 +297,30 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
                     result.append(kept)
                     result.sort(key=lambda c: c.version, reverse=True)
         return result
+
+    def _acceptable_files(
+        self,
+        key: NormalizedName,
+        extras: frozenset[str],
+        acceptable: Callable[[Version], bool],
+        pinned_exact: set[Version],
+    ) -> list[Candidate]:
+        """The finder's wheels of *key* that requirements accept, one per version."""
+        found: list[Candidate] = []
+        seen: set[Version] = set()
+        for fc in self.finder.find(key).candidates:
+            if not fc.is_wheel or fc.version in seen:
+                continue
+            # PEP 592: a yanked file is used only when pinned to exactly its version.
+            if fc.link.yanked is not None and fc.version not in pinned_exact:
+                continue
+            if not acceptable(fc.version):
+                continue
+            seen.add(fc.version)
+            if key in self.pinned_hashes:
+                self.fetcher.pinned[fc.link.url] = self.pinned_hashes[key]
+            found.append(Candidate(key, fc.version, extras, file=fc))
+        return found
 
     def _metadata_text(self, candidate: Candidate) -> str:
         if candidate.installed is not None:

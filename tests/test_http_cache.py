@@ -12,12 +12,13 @@ import pytest
 
 from roost.errors import IndexAccessError
 from roost.http import Client
-from roost.http_cache import HttpCache, cache_directives
+from roost.http_cache import Entry, HttpCache, cache_directives
 from roost.manager import BUILTIN_PLUGINS, Manager
 from roost.types import Settings, SettingsLayer
 from tests.support.envs import run_roost
 from tests.support.index import PackageIndex
 from tests.support.server import HTML_V1, JSON_V1, IndexServer
+from tests.support.wheels import WheelSpec
 
 LAST_MODIFIED = "Wed, 21 Oct 2026 07:28:00 GMT"
 
@@ -26,7 +27,7 @@ class ConditionalServer(IndexServer):
     """The test index plus validators on simple pages, answering 304 when they match.
 
     ``validators`` picks what it sends (``etag``, ``last-modified``);
-    ``cache_control`` is sent as-is on pages. Answers are kept as (path, status).
+    ``cache_control`` and ``age`` are sent as-is on pages. Answers are kept as (path, status).
     """
 
     def __init__(
@@ -35,11 +36,13 @@ class ConditionalServer(IndexServer):
         *,
         validators: tuple[str, ...] = ("etag", "last-modified"),
         cache_control: str | None = None,
+        age: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(index, **kwargs)
         self.validators = validators
         self.cache_control = cache_control
+        self.age = age
         self.answers: list[tuple[str, int]] = []
 
     def __enter__(self) -> ConditionalServer:
@@ -57,6 +60,8 @@ class ConditionalServer(IndexServer):
                 headers["Last-Modified"] = LAST_MODIFIED
             if self.cache_control:
                 headers["Cache-Control"] = self.cache_control
+            if self.age:
+                headers["Age"] = self.age
             asked_tag = handler.headers.get("If-None-Match")
             asked_date = handler.headers.get("If-Modified-Since")
             if (asked_tag is not None and asked_tag == headers.get("ETag")) or (
@@ -226,3 +231,108 @@ def test_cache_control_parsing() -> None:
         "no-cache": "",
         "private": "x",
     }
+
+
+def page_statuses(server: ConditionalServer) -> list[int]:
+    return [status for path, status in server.answers if path.startswith("/simple")]
+
+
+def test_pages_fresh_by_max_age_are_used_without_asking(
+    corpus_index: PackageIndex, tmp_home: dict[str, str], tmp_path: Path
+) -> None:
+    with ConditionalServer(corpus_index, cache_control="max-age=600, public") as running:
+        cold = dry_run(tmp_home, tmp_path, running.url, "beta")
+        assert set(page_statuses(running)) == {200}
+        running.answers.clear()
+        assert dry_run(tmp_home, tmp_path, running.url, "beta") == cold
+        assert page_statuses(running) == []
+        # --refresh asks about every page again; the answers are 304s.
+        assert dry_run(tmp_home, tmp_path, running.url, "--refresh", "beta") == cold
+        assert page_statuses(running) and set(page_statuses(running)) == {304}
+
+
+@pytest.mark.parametrize(
+    ("cache_control", "age"),
+    [("max-age=0", None), ("no-cache, max-age=600", None), ("max-age=600", "600")],
+)
+def test_pages_without_freshness_left_are_revalidated(
+    corpus_index: PackageIndex,
+    tmp_home: dict[str, str],
+    tmp_path: Path,
+    cache_control: str,
+    age: str | None,
+) -> None:
+    with ConditionalServer(corpus_index, cache_control=cache_control, age=age) as running:
+        dry_run(tmp_home, tmp_path, running.url, "beta")
+        running.answers.clear()
+        dry_run(tmp_home, tmp_path, running.url, "beta")
+        assert page_statuses(running) and set(page_statuses(running)) == {304}
+
+
+def test_a_release_newer_than_a_fresh_page_is_still_found(
+    tmp_home: dict[str, str], tmp_path: Path
+) -> None:
+    index = PackageIndex(tmp_path / "index")
+    index.add(WheelSpec("delta", "1.0"))
+    index.write()
+    with ConditionalServer(index, cache_control="max-age=600") as running:
+        assert "delta-1.0" in dry_run(tmp_home, tmp_path, running.url, "delta")
+        index.add(WheelSpec("delta", "2.0"))
+        index.write()
+        running.answers.clear()
+        # Within max-age the cached page answers an open requirement...
+        assert "delta-1.0" in dry_run(tmp_home, tmp_path, running.url, "delta")
+        assert page_statuses(running) == []
+        # ...but one it cannot meet makes roost ask the index again,
+        assert "delta-2.0" in dry_run(tmp_home, tmp_path, running.url, "delta==2.0")
+        assert page_statuses(running) == [200]
+        # and -U always asks.
+        running.answers.clear()
+        index.add(WheelSpec("delta", "3.0"))
+        index.write()
+        assert "delta-3.0" in dry_run(tmp_home, tmp_path, running.url, "-U", "delta")
+        assert page_statuses(running) == [200]
+
+
+def test_a_requirement_no_release_meets_fails_after_one_more_look(
+    tmp_home: dict[str, str], tmp_path: Path
+) -> None:
+    index = PackageIndex(tmp_path / "index")
+    index.add(WheelSpec("delta", "1.0"))
+    index.write()
+    with ConditionalServer(index, cache_control="max-age=600") as running:
+        dry_run(tmp_home, tmp_path, running.url, "delta")
+        running.answers.clear()
+        result = run_roost(
+            "install",
+            "--dry-run",
+            "--python",
+            sys.executable,
+            "--target",
+            str(tmp_path / "target"),
+            "-i",
+            running.url,
+            "delta==9.0",
+            env=tmp_home,
+        )
+        assert result.returncode != 0
+        assert "delta" in result.stderr and "9.0" in result.stderr
+        assert page_statuses(running) == [304]
+
+
+def entry_with(headers: dict[str, str], stored: float) -> Entry:
+    return Entry("http://x/", 200, tuple(headers.items()), b"", stored)
+
+
+def test_freshness_rules() -> None:
+    now = 1_000_000.0
+    assert entry_with({"cache-control": "max-age=60"}, now - 59).fresh(now)
+    assert not entry_with({"cache-control": "max-age=60"}, now - 61).fresh(now)
+    assert not entry_with({"cache-control": "max-age=60", "age": "30"}, now - 31).fresh(now)
+    assert not entry_with({"cache-control": "max-age=60, no-cache"}, now).fresh(now)
+    assert not entry_with({"cache-control": "max-age=oops"}, now).fresh(now)
+    assert not entry_with({}, now).fresh(now)  # no lifetime given: always revalidated
+    assert not entry_with({"cache-control": "max-age=60"}, now + 5).fresh(now)  # clock went back
+    dated = {"date": "Wed, 21 Oct 2026 07:28:00 GMT", "expires": "Wed, 21 Oct 2026 07:38:00 GMT"}
+    assert entry_with(dated, now - 599).fresh(now)
+    assert not entry_with(dated, now - 601).fresh(now)
