@@ -36,6 +36,8 @@ MANIFEST = "manifest.json"
 TREE = "tree"
 LINK_MODES = ("hardlink", "copy", "symlink")
 _CHUNK = 1 << 20
+#: A new file, never through a symlink planted at its name.
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 #: errno values of os.link that mean "not here": another filesystem, or no hard links.
 _CANNOT_LINK = frozenset(
     {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EACCES}
@@ -160,6 +162,34 @@ class UnpackedStore:
         return made
 
 
+def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: str) -> tuple[Any, int, int]:
+    """Write member *info* to a new file *target*; its sha256 hasher, size and mtime."""
+    sha = hashlib.sha256()
+    size = 0
+    fd = os.open(target, _CREATE, 0o666)
+    try:
+        with archive.open(info) as stream:
+            while chunk := stream.read(_CHUNK):
+                sha.update(chunk)
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view) :]
+                size += len(chunk)
+        mtime = os.fstat(fd).st_mtime_ns
+    finally:
+        os.close(fd)
+    return sha, size, mtime
+
+
+def _rehash(target: str, record: Any) -> Any:
+    """The hasher RECORD's algorithm (not sha256) gives for the file written at *target*."""
+    hasher = hashlib.new(record.hash_.name)
+    with open(target, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            hasher.update(chunk)
+    return hasher
+
+
 def _b64(digest: bytes) -> str:
     return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
@@ -192,7 +222,10 @@ def _unpack(wheel: Path, into: Path) -> None:
     from installer.sources import WheelFile
     from installer.utils import make_file_executable, parse_metadata_file
 
-    with WheelFile.open(wheel) as source:
+    # One ZipFile for installer's checks and the unpacking: its central directory is
+    # read once.
+    with zipfile.ZipFile(wheel) as archive:
+        source = WheelFile(archive)
         # Names, RECORD syntax and presence; contents are checked below while unpacking.
         source.validate_record(validate_contents=False)
         dist_info_dir = source.dist_info_dir
@@ -202,16 +235,14 @@ def _unpack(wheel: Path, into: Path) -> None:
             fields[0]: fields
             for fields in parse_record_file(source.read_dist_info("RECORD").splitlines())
         }
-    version = wheel_meta["Wheel-Version"] or ""
-    if not version.startswith("1."):
-        raise RecordMismatch([f"Incompatible Wheel-Version {version}, only 1.x is supported"])
-    tree = into / TREE
-    tree.mkdir()
-    members: list[list[object]] = []
-    issues: list[str] = []
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    made_dirs: set[str] = set()
-    with zipfile.ZipFile(wheel) as archive:
+        version = wheel_meta["Wheel-Version"] or ""
+        if not version.startswith("1."):
+            raise RecordMismatch([f"Incompatible Wheel-Version {version}, only 1.x is supported"])
+        tree = into / TREE
+        tree.mkdir()
+        members: list[list[object]] = []
+        issues: list[str] = []
+        made_dirs: set[str] = set()
         for info in archive.infolist():
             name = info.filename
             if name.endswith("/"):
@@ -225,27 +256,15 @@ def _unpack(wheel: Path, into: Path) -> None:
                 made_dirs.add(parent)
             fields = records.get(name)
             record = RecordEntry.from_elements(*fields) if fields else None
-            check = None
-            if record is not None and record.hash_ is not None:
-                check = hashlib.new(record.hash_.name)
-            sha = hashlib.sha256()
-            size = 0
-            fd = os.open(target, flags, 0o666)
-            with os.fdopen(fd, "wb") as out, archive.open(info) as stream:
-                while chunk := stream.read(_CHUNK):
-                    sha.update(chunk)
-                    if check is not None:
-                        check.update(chunk)
-                    out.write(chunk)
-                    size += len(chunk)
-                out.flush()
-                mtime = os.fstat(fd).st_mtime_ns
+            sha, size, mtime = _extract(archive, info, target)
             mode = info.external_attr >> 16
             executable = bool(mode and stat.S_ISREG(mode) and mode & 0o111)
             if executable:
                 make_file_executable(Path(target))
-            if check is not None and record is not None and not _matches(record, check, size):
-                issues.append(f"In {wheel}, hash / size of {name} didn't match RECORD")
+            if record is not None and record.hash_ is not None:
+                check = sha if record.hash_.name == "sha256" else _rehash(target, record)
+                if not _matches(record, check, size):
+                    issues.append(f"In {wheel}, hash / size of {name} didn't match RECORD")
             members.append([name, _b64(sha.digest()), size, executable, mtime])
     if issues:
         raise RecordMismatch(issues)
@@ -297,8 +316,7 @@ def copy_exclusive(source: str, target: str, executable: bool) -> None:
     """Copy *source* to a new file *target* (O_EXCL, O_NOFOLLOW), like installer writes it."""
     from installer.utils import make_file_executable
 
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(target, flags, 0o666)
+    fd = os.open(target, _CREATE, 0o666)
     with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
         shutil.copyfileobj(src, out, _CHUNK)
     if executable:
