@@ -75,13 +75,18 @@ def roost_ssl_context(settings: Settings) -> ssl.SSLContext | None:
 
 
 @hookspec(firstresult=True)
-def roost_http_auth(url: str, settings: Settings) -> Credentials | None:
+def roost_http_auth(url: str, settings: Settings, challenged: bool) -> Credentials | None:
     """Return credentials for a request to *url*, or None to send none.
 
     :param url: the URL about to be requested, without credentials.
     :param settings: the merged settings.
+    :param challenged: False when asked before the first request to *url*'s origin;
+        True when that origin has answered 401 to a request sent without credentials
+        (the request is then sent again with what this returns). Sources that are slow
+        to ask, or may prompt, answer only when challenged, as pip and uv ask a keyring
+        only after a 401.
 
-    Stops at first non-None result.
+    Stops at first non-None result. An implementation may leave out *challenged*.
     """
     raise NotImplementedError  # pragma: no cover
 

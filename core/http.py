@@ -22,6 +22,7 @@ import base64
 import hashlib
 import os
 import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -43,6 +44,12 @@ if TYPE_CHECKING:
     from roost.manager import Manager
 
 T = TypeVar("T")
+
+# Importing httpx also imports its command-line client (and with it rich and click's
+# parsers) unless that import fails: 50 to 100 ms of every run that uses the network,
+# for a client roost never calls. None in sys.modules makes that import fail, which
+# httpx expects (it is how it runs without its "cli" extra).
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 DEFAULT_TIMEOUT = 15.0
 DEFAULT_RETRIES = 5
 #: Statuses worth asking again: the server said it is busy or broke for a moment.
@@ -100,6 +107,9 @@ class Client:
         self._credentials: dict[str, tuple[str, str]] = {}
         # What the roost_http_auth hook said per origin: asked once, not per file.
         self._hook_credentials: dict[str, tuple[str, str] | None] = {}
+        # Origins whose 401 the hook was asked about (challenged=True): once each.
+        self._challenged: set[str] = set()
+        self._challenge_locks: dict[str, threading.Lock] = {}
         self._http_cache: HttpCache | Literal[False] | None = False
         self.timeout = float(
             settings.get("timeout") or settings.get("default-timeout") or DEFAULT_TIMEOUT
@@ -176,6 +186,22 @@ class Client:
             creds = self._hook_credentials[origin]
         return bare, creds
 
+    def _challenge(self, url: str) -> bool:
+        """Ask the auth hook again, as challenged, after *url*'s origin answered 401 to a
+        request without credentials; True when it gave some to send."""
+        bare, _ = split_credentials(url)
+        origin = origin_of(bare)
+        with self._build_lock:
+            lock = self._challenge_locks.setdefault(origin, threading.Lock())
+        # Parallel lookups meet the same 401: one asks, the others wait for its answer.
+        with lock:
+            if origin not in self._challenged:
+                self._challenged.add(origin)
+                found = self._manager.http_auth(bare, self._settings, challenged=True)
+                if found is not None:
+                    self._hook_credentials[origin] = (found.username, found.password)
+            return self._hook_credentials.get(origin) is not None
+
     def _open(self, url: str, headers: Mapping[str, str]) -> tuple[httpx.Response, bool]:
         """Send GET for *url*, following redirects; return the last response and
         whether it was sent with credentials."""
@@ -233,6 +259,8 @@ class Client:
                     attempt += 1
                     time.sleep(_retry_after(response) or _backoff(attempt))
                     continue
+                if status == 401 and not with_creds and self._challenge(url):
+                    continue  # sent again with what the challenge found
                 if status in (401, 403):
                     raise IndexAccessError(_refused_message(shown, response, with_creds))
                 if status == 407:
@@ -315,6 +343,10 @@ class Client:
         response = self._fetch(url, lambda: sent, _read)
         if response.status_code == 304 and entry is not None:
             return cache.touch(key, entry, response).response()
+        _, used = self._auth_for(url)
+        if used != creds:
+            # A 401 brought credentials: the answer is theirs, filed under them.
+            key = cache.key("GET", url, asked, used)
         cache.store(key, response)
         return response
 

@@ -267,11 +267,9 @@ def _stored(
     }
     if not known:
         return {}
-    from concurrent.futures import ThreadPoolExecutor
-
-    # Checking an entry is intact is one lstat per file: threads overlap them.
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="roost-store") as pool:
-        found = dict(zip(known, pool.map(store.find, known.values()), strict=True))
+    # One thread: checking an entry is one lstat per file, and threads only fought over
+    # the GIL (0.10 s for jupyter's 97 entries in one thread, 0.15 s in two).
+    found = {name: store.find(digest) for name, digest in known.items()}
     return {name: entry for name, entry in found.items() if entry is not None}
 
 

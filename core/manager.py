@@ -192,8 +192,12 @@ class Manager:
 
         return apply_tls_settings(ssl.create_default_context(), settings)
 
-    def http_auth(self, url: str, settings: Settings) -> Credentials | None:
-        result: Credentials | None = self._hook.roost_http_auth(url=url, settings=settings)
+    def http_auth(
+        self, url: str, settings: Settings, *, challenged: bool = False
+    ) -> Credentials | None:
+        result: Credentials | None = self._hook.roost_http_auth(
+            url=url, settings=settings, challenged=challenged
+        )
         return result
 
     def index_sources(self, settings: Settings) -> list[IndexSource]:

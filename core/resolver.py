@@ -7,6 +7,7 @@ happens in constructors; every cache lives on one ``Provider`` for one run.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 from resolvelib import AbstractProvider
 
-from roost.installed import InstalledDist, parse_metadata
+from roost.installed import InstalledDist, header_fields
 from roost.types import NormalizedName, Target
 
 if TYPE_CHECKING:
@@ -115,6 +116,7 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         self._python = Version(target.full_version)
         self._pool: ThreadPoolExecutor | None = None
         self._asked: set[str] = set()
+        self._satisfied: dict[tuple[int, Version], tuple[bool, SpecifierSet]] = {}
 
     # -- resolvelib interface ----------------------------------------------------
 
@@ -182,7 +184,15 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
                 candidate.file is not None
                 and candidate.file.link.url == requirement.direct.link.url
             )
-        return requirement.specifier.contains(candidate.version, prereleases=True)
+        # resolvelib asks again for every pinned candidate on every round: remember.
+        key = (id(requirement.specifier), candidate.version)
+        known = self._satisfied.get(key)
+        if known is not None:
+            return known[0]
+        answer = requirement.specifier.contains(candidate.version, prereleases=True)
+        # The specifier is kept alive with the answer, so its id is not reused.
+        self._satisfied[key] = (answer, requirement.specifier)
+        return answer
 
     def get_dependencies(self, candidate: Candidate) -> list[Req]:
         if candidate.name == PYTHON_KEY:
@@ -329,7 +339,7 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         return self.fetcher.metadata(candidate.file.link).result()
 
     def _dependencies(self, candidate: Candidate) -> list[Req]:
-        meta = parse_metadata(self._metadata_text(candidate))
+        meta = header_fields(self._metadata_text(candidate))
         deps: list[Req] = []
         if candidate.extras:
             # An extras candidate depends on exactly its base candidate, then the extras.
@@ -349,10 +359,10 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
                     text=f"{candidate.name}=={candidate.version}",
                 )
             )
-            provided = {canonicalize_name(e) for e in meta.get_all("Provides-Extra") or []}
+            provided = {canonicalize_name(e) for e in meta.get("provides-extra", [])}
             for extra in sorted(candidate.extras - provided):
                 self.warnings.append(f"{base} does not provide the extra '{extra}'")
-        requires_python = meta.get("Requires-Python")
+        requires_python = next(iter(meta.get("requires-python", [])), None)
         if requires_python and candidate.installed is None:
             try:
                 spec = SpecifierSet(str(requires_python))
@@ -369,9 +379,9 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
                 )
         if self.policy.no_deps:
             return deps
-        for value in meta.get_all("Requires-Dist") or []:
+        for value in meta.get("requires-dist", []):
             try:
-                req = Requirement(str(value))
+                req = _requirement(value)
             except Exception:
                 self.warnings.append(f"{candidate} has an invalid requirement {value!r}; ignored")
                 continue
@@ -393,6 +403,13 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
     def marker_ok_for_user(self, req: Requirement) -> bool:
         """Whether a top-level requirement's marker holds for the target."""
         return self._marker_ok(req, frozenset())
+
+
+@functools.lru_cache(maxsize=4096)
+def _requirement(text: str) -> Requirement:
+    """``Requirement(text)``, parsed once per run: many projects share requirement
+    strings, and packaging's parser is slow. Callers must not change the result."""
+    return Requirement(text)
 
 
 def _valid_version(text: str) -> bool:

@@ -1,4 +1,5 @@
-"""Credentials from the ``keyring`` package, when it is importable (as pip's keyring support).
+"""Credentials from the ``keyring`` package, when it is importable (as pip's keyring support),
+asked once an index has answered 401 to a request without credentials.
 
 The service names tried, most specific first: the URL asked for, its origin
 (``https://host:port``), ``host:port`` and the bare host name. ``keyring`` chooses
@@ -30,8 +31,10 @@ def service_names(url: str) -> list[str]:
 
 
 @hookimpl(trylast=True)
-def roost_http_auth(url: str, settings: Settings) -> Credentials | None:
-    if importlib.util.find_spec("keyring") is None:
+def roost_http_auth(url: str, settings: Settings, challenged: bool) -> Credentials | None:
+    # Only after a 401, as pip and uv: importing keyring and asking its backend costs
+    # tens of milliseconds (and may prompt), which an index needing no login never pays.
+    if not challenged or importlib.util.find_spec("keyring") is None:
         return None
     try:
         keyring = importlib.import_module("keyring")

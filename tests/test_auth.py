@@ -138,6 +138,8 @@ class FileKeyring(KeyringBackend):
             return json.load(handle)
 
     def get_credential(self, service, username):
+        with open(os.environ["ROOST_TEST_KEYRING"] + ".log", "a") as log:
+            log.write(service + "\\n")
         entry = self._entries().get(service)
         if entry is None or (username is not None and entry[0] != username):
             return None
@@ -169,9 +171,14 @@ def test_keyring_backend_supplies_credentials(
         "PYTHON_KEYRING_BACKEND": "roost_test_keyring.FileKeyring",
         "ROOST_TEST_KEYRING": str(store),
     }
+    private.clear_requests()
     code, output = roost(venv, "-i", private.url, "delta", env=env, verbose=True)
     assert code == 0, output
     assert PASSWORD not in output
+    # Asked once, after the index's first 401 (as pip and uv ask a keyring).
+    assert private.requests[0].headers.get("Authorization") is None
+    asked = Path(f"{store}.log").read_text().splitlines()
+    assert asked and asked[-1] == f"127.0.0.1:{private.port}"
     # Blocked, the keyring is not asked and the index refuses.
     result = run_roost(
         "-p", "no:keyring_auth", "install", "--python", str(venv), "-i", private.url,
@@ -179,6 +186,25 @@ def test_keyring_backend_supplies_credentials(
     )  # fmt: skip
     assert result.returncode != 0
     assert "401" in result.stderr
+
+
+def test_keyring_is_not_asked_by_an_index_that_needs_no_login(
+    venv: Path, index_server: IndexServer, tmp_home: dict[str, str]
+) -> None:
+    folder = Path(tmp_home["HOME"]).parent / "keyring-backend"
+    folder.mkdir()
+    (folder / "roost_test_keyring.py").write_text(KEYRING_BACKEND)
+    store = folder / "store.json"
+    store.write_text(json.dumps({f"127.0.0.1:{index_server.port}": [USER, PASSWORD]}))
+    env = {
+        **tmp_home,
+        "PYTHONPATH": str(folder),
+        "PYTHON_KEYRING_BACKEND": "roost_test_keyring.FileKeyring",
+        "ROOST_TEST_KEYRING": str(store),
+    }
+    code, output = roost(venv, "-i", index_server.url, "delta", env=env)
+    assert code == 0, output
+    assert not Path(f"{store}.log").exists()
 
 
 def test_keyring_service_names() -> None:
