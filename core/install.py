@@ -129,14 +129,14 @@ class Transaction:
             os.replace(path, slot)
             self.moved.append((path, slot))
 
-    def add_created(self, path: Path | str) -> None:
+    def add_created(self, path: Path | str, *, fresh: bool | None = None) -> None:
         """Say that *path* is about to be created (call before writing it).
 
         A path inside a directory this transaction made is not journalled: undoing that
         directory's ``mkdir`` removes it (one journal line per file was a tenth of a
-        warm install's time).
+        warm install's time). *fresh* says so when the caller knows already.
         """
-        if not self.in_fresh_dir(path):
+        if not (self.in_fresh_dir(path) if fresh is None else fresh):
             self.journal.write("create", path=str(path))
         self.created.append(path)
 

@@ -25,31 +25,6 @@ def parse_metadata(text: str) -> email.message.Message:
     return email.parser.Parser(policy=email.policy.compat32).parsestr(text)
 
 
-def header_fields(text: str) -> dict[str, list[str]]:
-    """The header fields of a core metadata text, by lower-cased name, values in order.
-
-    The resolver reads three fields of a hundred files; the email parser took as long
-    as the rest of reading them. Same header block (up to the first empty line), with
-    folded lines joined by a space; the body (a description) is not read.
-    """
-    fields: dict[str, list[str]] = {}
-    values: list[str] | None = None
-    for raw in text.split("\n"):
-        line = raw.rstrip("\r")
-        if not line:
-            break
-        if line[0] in " \t":
-            if values:
-                values[-1] = f"{values[-1]} {line.strip()}"
-            continue
-        name, sep, value = line.partition(":")
-        if not sep:
-            break  # not a header: the email parser starts the body here too
-        values = fields.setdefault(name.strip().lower(), [])
-        values.append(value.strip())
-    return fields
-
-
 @dataclass(frozen=True)
 class InstalledDist:
     """One ``*.dist-info`` directory."""

@@ -18,7 +18,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 from resolvelib import AbstractProvider
 
-from roost.installed import InstalledDist, header_fields
+from roost.core_metadata import header_fields
+from roost.installed import InstalledDist
 from roost.types import NormalizedName, Target
 
 if TYPE_CHECKING:
@@ -184,14 +185,19 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
                 candidate.file is not None
                 and candidate.file.link.url == requirement.direct.link.url
             )
-        # resolvelib asks again for every pinned candidate on every round: remember.
-        key = (id(requirement.specifier), candidate.version)
+        return self._contains(requirement.specifier, candidate.version)
+
+    def _contains(self, specifier: SpecifierSet, version: Version) -> bool:
+        """``specifier.contains(version, prereleases=True)``, remembered: resolvelib asks
+        again for every pinned candidate on every round, and each lookup of a project
+        checks every version against every requirement."""
+        key = (id(specifier), version)
         known = self._satisfied.get(key)
         if known is not None:
             return known[0]
-        answer = requirement.specifier.contains(candidate.version, prereleases=True)
+        answer = specifier.contains(version, prereleases=True)
         # The specifier is kept alive with the answer, so its id is not reused.
-        self._satisfied[key] = (answer, requirement.specifier)
+        self._satisfied[key] = (answer, specifier)
         return answer
 
     def get_dependencies(self, candidate: Candidate) -> list[Req]:
@@ -277,9 +283,9 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         def acceptable(version: Version) -> bool:
             if version.is_prerelease and not pre:
                 return False
-            if version not in constraint and not constraint.contains(version, prereleases=True):
+            if version not in constraint and not self._contains(constraint, version):
                 return False
-            return all(r.specifier.contains(version, prereleases=True) for r in reqs)
+            return all(self._contains(r.specifier, version) for r in reqs)
 
         installed = self.installed.get(key)
         result: list[Candidate] = []

@@ -14,7 +14,6 @@ sizes and files missing from RECORD are checked by ``installer``'s ``validate_re
 from __future__ import annotations
 
 import configparser
-import email.parser
 import re
 import struct
 import zipfile
@@ -24,6 +23,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
+from roost.core_metadata import header_fields
 from roost.errors import InstallError
 
 #: Control characters (C0 and DEL): never valid in a member or script name.
@@ -297,22 +297,23 @@ def _metadata_problems(
         text = read(f"{dist_info}/METADATA").decode("utf-8")
     except KeyError:
         return [f"{dist_info}/METADATA is missing"]
-    ours = email.parser.Parser().parsestr(text, headersonly=True)
+    ours = header_fields(text)
     problems = []
-    meta_name, meta_version = ours.get("Name", ""), ours.get("Version", "")
+    meta_name = next(iter(ours.get("name", [])), "")
+    meta_version = next(iter(ours.get("version", [])), "")
     try:
-        version_ok = Version(str(meta_version)) == version
+        version_ok = Version(meta_version) == version
     except InvalidVersion:
         version_ok = False
-    if canonicalize_name(str(meta_name)) != canonicalize_name(name) or not version_ok:
+    if canonicalize_name(meta_name) != canonicalize_name(name) or not version_ok:
         problems.append(
             f"{dist_info}/METADATA says {meta_name} {meta_version}, not {name} {version}"
         )
     if index_metadata is not None:
-        theirs = email.parser.Parser().parsestr(index_metadata, headersonly=True)
+        theirs = header_fields(index_metadata)
         for field in ("Name", "Version", "Requires-Python", "Requires-Dist", "Provides-Extra"):
-            a = sorted(str(v).strip() for v in ours.get_all(field) or [])
-            b = sorted(str(v).strip() for v in theirs.get_all(field) or [])
+            a = sorted(ours.get(field.lower(), []))
+            b = sorted(theirs.get(field.lower(), []))
             if a != b:
                 problems.append(
                     f"{dist_info}/METADATA disagrees with the index's metadata file on "
