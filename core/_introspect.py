@@ -109,11 +109,15 @@ def _system_site_packages(prefix: str) -> bool:
     return False
 
 
-def describe(packaging_dir: str, startup_path: list[str]) -> dict[str, object]:
-    """Everything roost's ``Target`` needs, as JSON-serialisable values."""
-    _load_packaging(packaging_dir)
-    from packaging import markers, tags
+def describe(
+    packaging_dir: str, startup_path: list[str], *, platform: bool = True
+) -> dict[str, object]:
+    """Everything roost's ``Target`` needs, as JSON-serialisable values.
 
+    ``platform=False`` leaves out the markers and tags (importing ``packaging`` is most
+    of the time this takes): roost passes it when it knows them already for this
+    interpreter binary, as for a new venv of a known base interpreter.
+    """
     is_venv = sys.prefix != sys.base_prefix
     prefix_scheme = _preferred("prefix", is_venv)
     user_scheme = _preferred("user", is_venv)
@@ -135,7 +139,7 @@ def describe(packaging_dir: str, startup_path: list[str]) -> dict[str, object]:
         user_headers = user_paths["include"]
         user_template_headers = user_template["include"]
 
-    return {
+    found: dict[str, object] = {
         "executable": sys.executable,
         "version": list(sys.version_info[:3]),
         "implementation": sys.implementation.name,
@@ -153,16 +157,22 @@ def describe(packaging_dir: str, startup_path: list[str]) -> dict[str, object]:
         "prefix_template": _layout(prefix_template, template_headers),
         "user_template": _layout(user_template, user_template_headers),
         "stdlib": sysconfig.get_path("stdlib"),
-        "markers": dict(markers.default_environment()),
-        "tags": [str(tag) for tag in tags.sys_tags()],
         "sys_path": startup_path,
     }
+    if platform:
+        _load_packaging(packaging_dir)
+        from packaging import markers, tags
+
+        found["markers"] = dict(markers.default_environment())
+        found["tags"] = [str(tag) for tag in tags.sys_tags()]
+    return found
 
 
 def main(argv: list[str]) -> int:
-    """Print the description: ``main([packaging_dir])``."""
+    """Print the description: ``main([packaging_dir])``, or without markers and tags
+    ``main([packaging_dir, "--no-platform"])``."""
     startup_path = list(sys.path)
-    data = describe(argv[0], startup_path)
+    data = describe(argv[0], startup_path, platform="--no-platform" not in argv[1:])
     sys.stdout.write(SENTINEL + json.dumps(data, sort_keys=True) + "\n")
     sys.stdout.flush()
     return 0

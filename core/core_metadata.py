@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
+from packaging.requirements import Requirement
+
 
 def header_fields(text: str) -> dict[str, list[str]]:
     """The header fields of a core metadata text, by lower-cased name, values in order.
@@ -26,3 +30,10 @@ def header_fields(text: str) -> dict[str, list[str]]:
         values = fields.setdefault(name.strip().lower(), [])
         values.append(value.strip())
     return fields
+
+
+@functools.lru_cache(maxsize=4096)
+def requirement(text: str) -> Requirement:
+    """``Requirement(text)``, parsed once per run: many projects share requirement
+    strings, and packaging's parser is slow. Callers must not change the result."""
+    return Requirement(text)

@@ -18,6 +18,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from roost.core_metadata import header_fields, requirement
 from roost.types import NormalizedName
 
 
@@ -61,9 +62,9 @@ class InstalledDist:
     @property
     def requires(self) -> list[Requirement]:
         found = []
-        for value in self.metadata.get_all("Requires-Dist") or []:
+        for value in header_fields(self.read_text("METADATA") or "").get("requires-dist", []):
             try:
-                found.append(Requirement(value))
+                found.append(requirement(value))
             except InvalidRequirement:
                 continue
         return found
@@ -94,11 +95,14 @@ def read_dist(dist_info: Path) -> InstalledDist | None:
         text = (dist_info / "METADATA").read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    meta = parse_metadata(text)
-    name, version = meta.get("Name"), meta.get("Version")
+    # Two header fields of every installed distribution: the email parser was most of a
+    # no-op install's time.
+    meta = header_fields(text)
+    name = next(iter(meta.get("name", [])), "")
+    version = next(iter(meta.get("version", [])), "")
     if not name or not version:
         return None
-    return InstalledDist(dist_info, str(name), str(version))
+    return InstalledDist(dist_info, name, version)
 
 
 def scan(paths: Iterable[str | Path]) -> list[InstalledDist]:

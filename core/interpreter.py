@@ -177,6 +177,29 @@ def _cache_key(executable: str, env: Mapping[str, str]) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
+#: Environment variables that change the tags or markers of one interpreter binary.
+_PLATFORM_ENV = ("_PYTHON_HOST_PLATFORM", "MACOSX_DEPLOYMENT_TARGET", "_PYTHON_SYSCONFIGDATA_NAME")
+
+
+def _platform_key(executable: str, env: Mapping[str, str]) -> str:
+    """The key of what one interpreter *binary* reports as markers and tags.
+
+    Every venv made from a base interpreter runs the same binary (its ``bin/python``
+    is a link to it, or a copy with its own key), and markers and tags come from the
+    binary, its platform and roost's ``packaging``, never from the venv.
+    """
+    real = os.path.realpath(executable)
+    parts = [
+        f"format={_CACHE_FORMAT}",
+        f"real={real}",
+        f"stat={_stat_key(real, follow=True)}",
+        f"script={hashlib.sha256(_SCRIPT.read_bytes()).hexdigest()}",
+        f"packaging={packaging.__version__}:{_packaging_dir()}",
+        *(f"env:{name}={env.get(name, '')}" for name in _PLATFORM_ENV),
+    ]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
 def cache_path(executable: str, *, cache_dir: Path, env: Mapping[str, str] | None = None) -> Path:
     """Where :func:`introspect` caches the answer for *executable* in *env*."""
     key = _cache_key(executable, os.environ if env is None else env)
@@ -206,8 +229,10 @@ def _write_cache(path: Path, data: Mapping[str, Any]) -> None:
         pass  # the cache only saves time; a read-only cache dir is not an error
 
 
-def _run(executable: str, env: Mapping[str, str]) -> dict[str, Any]:
+def _run(executable: str, env: Mapping[str, str], *, platform: bool = True) -> dict[str, Any]:
     command = [executable, "-c", _BOOTSTRAP, str(_SCRIPT), _packaging_dir()]
+    if not platform:
+        command.append("--no-platform")
     try:
         proc = subprocess.run(
             command,
@@ -321,10 +346,23 @@ def introspect(
                 return target_from_data(cached)
             except InterpreterError:
                 pass  # a cache from an older roost: describe again
-    data = _run(executable, env)
+    platform_path = (
+        None
+        if cache_dir is None
+        else cache_dir / "interpreters" / f"platform-{_platform_key(executable, env)}.json"
+    )
+    known = None if platform_path is None else _read_cache(platform_path)
+    if known is not None and isinstance(known.get("tags"), list):
+        # A new venv of a known interpreter: only its paths need asking (no packaging
+        # import in the target: 25 ms instead of 110 ms).
+        data = {**_run(executable, env, platform=False), **known}
+    else:
+        data = _run(executable, env)
     target = target_from_data(data)
     if path is not None:
         _write_cache(path, data)
+    if platform_path is not None and known is None:
+        _write_cache(platform_path, {"markers": data["markers"], "tags": data["tags"]})
     return target
 
 

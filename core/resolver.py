@@ -7,7 +7,6 @@ happens in constructors; every cache lives on one ``Provider`` for one run.
 from __future__ import annotations
 
 import contextlib
-import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -18,7 +17,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 from resolvelib import AbstractProvider
 
-from roost.core_metadata import header_fields
+from roost.core_metadata import header_fields, requirement
 from roost.installed import InstalledDist
 from roost.types import NormalizedName, Target
 
@@ -387,7 +386,7 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
             return deps
         for value in meta.get("requires-dist", []):
             try:
-                req = _requirement(value)
+                req = requirement(value)
             except Exception:
                 self.warnings.append(f"{candidate} has an invalid requirement {value!r}; ignored")
                 continue
@@ -409,13 +408,6 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
     def marker_ok_for_user(self, req: Requirement) -> bool:
         """Whether a top-level requirement's marker holds for the target."""
         return self._marker_ok(req, frozenset())
-
-
-@functools.lru_cache(maxsize=4096)
-def _requirement(text: str) -> Requirement:
-    """``Requirement(text)``, parsed once per run: many projects share requirement
-    strings, and packaging's parser is slow. Callers must not change the result."""
-    return Requirement(text)
 
 
 def _valid_version(text: str) -> bool:

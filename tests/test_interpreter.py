@@ -190,7 +190,9 @@ def test_cache_hit_and_invalidation(tmp_path: Path, env: dict[str, str]) -> None
     first = introspect(str(wrapper), cache_dir=cache, env=env)
     path = cache_path(str(wrapper), cache_dir=cache, env=env)
     assert path.parent == cache / "interpreters"
-    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temp file left
+    names = sorted(p.name for p in path.parent.iterdir())
+    assert path.name in names and len(names) == 2  # the answer, its platform part; no temp
+    assert any(name.startswith("platform-") for name in names)
 
     # Prove the second call answers from the file: it returns what we planted there.
     data = json.loads(path.read_text())
@@ -224,6 +226,33 @@ def test_cache_separates_venvs_of_one_base(tmp_path: Path, env: dict[str, str]) 
     cache = tmp_path / "cache"
     assert introspect(str(one), cache_dir=cache, env=env).prefix == str(tmp_path / "one")
     assert introspect(str(two), cache_dir=cache, env=env).prefix == str(tmp_path / "two")
+
+
+def test_new_venv_of_a_known_interpreter_reuses_its_markers_and_tags(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    python = need_pyenv("3.12")
+    one = make_venv(tmp_path / "one", python)
+    two = make_venv(tmp_path / "two", python)
+    cache = tmp_path / "cache"
+    introspect(str(one), cache_dir=cache, env=env)
+    # The second venv, described with the first one's markers and tags, is exactly
+    # what a full description of it says.
+    assert introspect(str(two), cache_dir=cache, env=env) == introspect(
+        str(two), cache_dir=None, env=env
+    )
+    # They are really taken from the cache: a planted tag shows up in a third venv...
+    (platform,) = (cache / "interpreters").glob("platform-*.json")
+    data = json.loads(platform.read_text())
+    data["tags"] = ["cp312-planted-tag", *data["tags"]]
+    platform.write_text(json.dumps(data))
+    three = make_venv(tmp_path / "three", python)
+    described = introspect(str(three), cache_dir=cache, env=env)
+    assert described.tags[0] == "cp312-planted-tag"
+    assert described.prefix == str(tmp_path / "three")
+    # ...and never in a venv of another interpreter binary.
+    other = make_venv(tmp_path / "other", need_pyenv("3.11"))
+    assert "cp312-planted-tag" not in introspect(str(other), cache_dir=cache, env=env).tags
 
 
 # -- discovery -----------------------------------------------------------------
