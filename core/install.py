@@ -29,6 +29,8 @@ from roost.installed import InstalledDist
 from roost.types import InstalledDistribution, InstallEvent, Scheme, Target
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from roost.unpacked import Linker, UnpackedStore, UnpackedWheel
 
 
@@ -264,51 +266,82 @@ def _refusal(item: PlanItem, exc: BaseException) -> InstallError:
     return InstallError(f"refusing to install {item.label}: {exc}\nNothing was installed.")
 
 
-def unpack_plan(
-    plan: Sequence[PlanItem],
-    store: UnpackedStore,
-    log: Callable[[str], None] = lambda _: None,
-) -> list[UnpackedWheel | None]:
-    """Check every wheel and make sure the store has it unpacked, wheels in parallel.
+def prepare(
+    item: PlanItem, store: UnpackedStore, log: Callable[[str], None] = lambda _: None
+) -> UnpackedWheel | None:
+    """Check one wheel and make sure the store has it unpacked; its entry.
 
     A wheel already in the store (intact) was RECORD-checked when it was unpacked, so
     only :func:`check_names` runs again. A wheel the store cannot take (a full or
     read-only cache) gets None and is checked and installed from the archive as
-    without a cache. The first failure, in plan order, is raised.
+    without a cache.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     from roost.unpacked import RecordMismatch
 
-    def one(item: PlanItem) -> UnpackedWheel | None:
-        if item.entry is not None:
-            check_names(item, item.entry)
-            return item.entry
-        wheel = item.archive()
-        digest, found = store.lookup(wheel, item.sha256)
-        check_names(item, found)
-        if found is not None:
-            return found
-        try:
-            return store.ensure(wheel, digest)
-        except RecordMismatch as exc:
-            raise _refusal(item, exc) from None
-        except InstallError:
-            raise
-        except OSError as exc:
-            log(f"  cannot unpack {item.filename} into {store.root} ({exc}); not caching it")
-            validate_wheel(item)
-            return None
-        except Exception as exc:  # installer's validation errors, broken archives
-            raise _refusal(item, exc) from None
+    if item.entry is not None:
+        check_names(item, item.entry)
+        return item.entry
+    wheel = item.archive()
+    digest, found = store.lookup(wheel, item.sha256)
+    check_names(item, found)
+    if found is not None:
+        return found
+    try:
+        return store.ensure(wheel, digest)
+    except RecordMismatch as exc:
+        raise _refusal(item, exc) from None
+    except InstallError:
+        raise
+    except OSError as exc:
+        log(f"  cannot unpack {item.filename} into {store.root} ({exc}); not caching it")
+        validate_wheel(item)
+        return None
+    except Exception as exc:  # installer's validation errors, broken archives
+        raise _refusal(item, exc) from None
 
-    # zlib and hashlib release the GIL: threads decompress in parallel. One per CPU:
-    # unpacking 97 wheels on 2 CPUs took 1.9 s with 2 threads, 2.1 s with 3 and 2.7 s
-    # with 4 (each file is a few syscalls, and every one is a fight for the GIL).
-    workers = max(1, min(len(plan), os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="roost-unpack") as pool:
-        futures = [pool.submit(one, item) for item in plan]
-        return [future.result() for future in futures]
+
+class Unpacker:
+    """:func:`prepare` for each wheel of a plan as soon as it is handed over, on one
+    thread per CPU, so wheels unpack while later ones still download.
+
+    zlib and hashlib release the GIL, so threads decompress in parallel; more threads
+    than CPUs only fight over it (97 wheels on 2 CPUs: 1.9 s with 2 threads, 2.1 s
+    with 3, 2.7 s with 4: every file is a few syscalls, each one a GIL handover).
+    """
+
+    def __init__(self, store: UnpackedStore, log: Callable[[str], None] = lambda _: None):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._store = store
+        self._log = log
+        workers = max(1, os.cpu_count() or 1)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="roost-unpack")
+        self._futures: list[Future[UnpackedWheel | None]] = []
+
+    def add(self, item: PlanItem) -> None:
+        self._futures.append(self._pool.submit(prepare, item, self._store, self._log))
+
+    def cancel(self) -> None:
+        """Drop what has not started; wait for what has (it only writes to the store)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def results(self) -> list[UnpackedWheel | None]:
+        """Every entry, in the order handed over; the first failure in that order raised
+        (the others are cancelled or finish; none is installed)."""
+        try:
+            return [future.result() for future in self._futures]
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def unpack_plan(
+    plan: Sequence[PlanItem], store: UnpackedStore, log: Callable[[str], None] = lambda _: None
+) -> list[UnpackedWheel | None]:
+    """:func:`prepare` every wheel of *plan*, in parallel; entries in plan order."""
+    unpacker = Unpacker(store, log)
+    for item in plan:
+        unpacker.add(item)
+    return unpacker.results()
 
 
 class _Signalled(BaseException):
@@ -385,12 +418,14 @@ def install_plan(
     event: Callable[[InstallEvent], None] = lambda _: None,
     store: UnpackedStore | None = None,
     link_mode: str | None = None,
+    unpacked: Sequence[UnpackedWheel | None] | None = None,
 ) -> list[InstalledDistribution]:
     """Install every item or none. The caller holds the environment's lock.
 
     Each wheel's METADATA must agree with the metadata the resolver used
     (``PlanItem.index_metadata``). With a *store*, wheels are unpacked there once
-    (in parallel, before the transaction) and their files placed by *link_mode*
+    (in parallel, before the transaction; *unpacked* gives the entries when the
+    caller has prepared them already) and their files placed by *link_mode*
     (``hardlink``, the default, falling back to copying; ``copy``; ``symlink``);
     without one, each wheel is decompressed straight into the environment.
     """
@@ -399,11 +434,13 @@ def install_plan(
             "--link-mode symlink needs the cache (the links point into it): "
             "drop --no-cache-dir or choose another link mode"
         )
-    entries: list[UnpackedWheel | None]
+    entries: Sequence[UnpackedWheel | None]
     if store is None:
         for item in plan:
             validate_wheel(item)
         entries = [None] * len(plan)
+    elif unpacked is not None:
+        entries = unpacked
     else:
         entries = unpack_plan(plan, store, log)
     from roost.unpacked import Linker

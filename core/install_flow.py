@@ -69,7 +69,7 @@ def installed_view(target: Target, scheme: Scheme, params: dict[str, Any]) -> li
 
 def run_install(ctx: click.Context, out: Output) -> None:
     from roost.gather import gather, index_sources, session
-    from roost.install import recover_environment
+    from roost.install import Unpacker, recover_environment
     from roost.installed import index, scan
     from roost.lock import try_lock
     from roost.plan import constraint_map, resolve
@@ -151,15 +151,24 @@ def run_install(ctx: click.Context, out: Output) -> None:
                 out.info("Would install " + " ".join(_label(c) for c in todo))
             return
         store = unpacked_store(settings)
-        plan = fetch_plan(
-            todo,
-            installed,
-            scheme,
-            requested=resolution.requested,
-            fetcher=run.fetcher,
-            event=lambda step: manager.install_event(step, options),
-            store=store,
-        )
+        unpacker = None if store is None else Unpacker(store, out.detail)
+        try:
+            plan = fetch_plan(
+                todo,
+                installed,
+                scheme,
+                requested=resolution.requested,
+                fetcher=run.fetcher,
+                event=lambda step: manager.install_event(step, options),
+                store=store,
+                ready=None if unpacker is None else unpacker.add,
+            )
+        except BaseException:
+            if unpacker is not None:
+                unpacker.cancel()
+            raise
+        # Every wheel checked and unpacked (or the first failure raised) before the lock.
+        unpacked = None if unpacker is None else unpacker.results()
         if not plan:
             return
         from roost.install import install_plan
@@ -180,6 +189,7 @@ def run_install(ctx: click.Context, out: Output) -> None:
                 event=lambda step: manager.install_event(step, options),
                 store=store,
                 link_mode=params.get("link_mode"),
+                unpacked=unpacked,
             )
     manager.post_install(target, scheme, done, options)
     out.info("Successfully installed " + " ".join(f"{d.name}-{d.version}" for d in done))
@@ -203,8 +213,10 @@ def fetch_plan(
     fetcher: Fetcher,
     event: Callable[[InstallEvent], None],
     store: UnpackedStore | None = None,
+    ready: Callable[[PlanItem], None] | None = None,
 ) -> list[PlanItem]:
-    """Wait for every wheel (all downloads run at once, the pool bounds them), in order.
+    """Wait for every wheel (all downloads run at once, the pool bounds them), in order,
+    handing each item to *ready* as soon as its wheel is here.
 
     A wheel whose sha256 the index gave and whose unpacked copy the store holds is not
     fetched: the store's copy was made from those very bytes.
@@ -247,6 +259,8 @@ def fetch_plan(
                 index_metadata=fetcher.resolver_metadata(link),
             )
         )
+        if ready is not None:
+            ready(plan[-1])
     return plan
 
 
