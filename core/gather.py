@@ -146,7 +146,9 @@ def session(
     from roost.fetch import Fetcher
     from roost.finder import Finder
     from roost.http import Client
+    from roost.malloc_arenas import limit_malloc_arenas
 
+    limit_malloc_arenas()  # before the look-up, download and unpack threads start
     downloads = Path(tempfile.mkdtemp(prefix="roost-"))
     try:
         with Client(manager, settings) as client:
