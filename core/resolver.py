@@ -116,7 +116,7 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         self._python = Version(target.full_version)
         self._pool: ThreadPoolExecutor | None = None
         self._asked: set[str] = set()
-        self._satisfied: dict[tuple[int, Version], tuple[bool, SpecifierSet]] = {}
+        self._satisfied: dict[tuple[int, Version, bool | None], tuple[bool, SpecifierSet]] = {}
 
     # -- resolvelib interface ----------------------------------------------------
 
@@ -178,7 +178,7 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
 
     def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
         if requirement.name == PYTHON_KEY:
-            return candidate.version in requirement.specifier
+            return self._contains(requirement.specifier, candidate.version, prereleases=None)
         if requirement.direct is not None:
             return (
                 candidate.file is not None
@@ -186,15 +186,18 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
             )
         return self._contains(requirement.specifier, candidate.version)
 
-    def _contains(self, specifier: SpecifierSet, version: Version) -> bool:
-        """``specifier.contains(version, prereleases=True)``, remembered: resolvelib asks
+    def _contains(
+        self, specifier: SpecifierSet, version: Version, *, prereleases: bool | None = True
+    ) -> bool:
+        """``specifier.contains(version, prereleases=...)``, remembered: resolvelib asks
         again for every pinned candidate on every round, and each lookup of a project
-        checks every version against every requirement."""
-        key = (id(specifier), version)
+        checks every version against every requirement. ``prereleases=None`` is ``in``.
+        """
+        key = (id(specifier), version, prereleases)
         known = self._satisfied.get(key)
         if known is not None:
             return known[0]
-        answer = specifier.contains(version, prereleases=True)
+        answer = specifier.contains(version, prereleases=prereleases)
         # The specifier is kept alive with the answer, so its id is not reused.
         self._satisfied[key] = (answer, specifier)
         return answer
@@ -282,7 +285,9 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         def acceptable(version: Version) -> bool:
             if version.is_prerelease and not pre:
                 return False
-            if version not in constraint and not self._contains(constraint, version):
+            if not self._contains(constraint, version, prereleases=None) and not self._contains(
+                constraint, version
+            ):
                 return False
             return all(self._contains(r.specifier, version) for r in reqs)
 
