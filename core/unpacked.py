@@ -143,6 +143,11 @@ class UnpackedStore:
             if current is not None and current.intact():
                 return current  # another run finished first
             if os.path.lexists(final):
+                # Looked at again: another run may have renamed its entry into place
+                # between the two checks above.
+                current = _load(final)
+                if current is not None and current.intact():
+                    return current
                 # Broken or half-written: move it out of the way, never write into it.
                 trash = Path(tempfile.mkdtemp(prefix=".trash-", dir=self.root))
                 with contextlib.suppress(FileNotFoundError):
