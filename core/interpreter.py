@@ -158,11 +158,23 @@ def _stat_key(path: str, *, follow: bool) -> str:
     return f"{st.st_mtime_ns}:{st.st_size}:{st.st_ino}"
 
 
+def _key(parts: list[str], env: Mapping[str, str], names: tuple[str, ...]) -> str:
+    """A cache key: *parts*, the variables *names* of *env*, and what every answer
+    depends on (the script that describes, roost's packaging)."""
+    material = [
+        f"format={_CACHE_FORMAT}",
+        *parts,
+        f"script={hashlib.sha256(_SCRIPT.read_bytes()).hexdigest()}",
+        f"packaging={packaging.__version__}:{_packaging_dir()}",
+        *(f"env:{name}={env.get(name, '')}" for name in names),
+    ]
+    return hashlib.sha256("\0".join(material).encode()).hexdigest()
+
+
 def _cache_key(executable: str, env: Mapping[str, str]) -> str:
     absolute = os.path.abspath(executable)
     bin_dir = os.path.dirname(absolute)
     parts = [
-        f"format={_CACHE_FORMAT}",
         f"path={absolute}",
         f"real={os.path.realpath(absolute)}",
         f"lstat={_stat_key(absolute, follow=False)}",
@@ -170,11 +182,8 @@ def _cache_key(executable: str, env: Mapping[str, str]) -> str:
         # A venv is its pyvenv.cfg: recreating it in place must not reuse the answer.
         f"cfg1={_stat_key(os.path.join(bin_dir, 'pyvenv.cfg'), follow=True)}",
         f"cfg2={_stat_key(os.path.join(os.path.dirname(bin_dir), 'pyvenv.cfg'), follow=True)}",
-        f"script={hashlib.sha256(_SCRIPT.read_bytes()).hexdigest()}",
-        f"packaging={packaging.__version__}:{_packaging_dir()}",
-        *(f"env:{name}={env.get(name, '')}" for name in _CACHE_ENV),
     ]
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    return _key(parts, env, _CACHE_ENV)
 
 
 #: Environment variables that change the tags or markers of one interpreter binary.
@@ -189,15 +198,7 @@ def _platform_key(executable: str, env: Mapping[str, str]) -> str:
     binary, its platform and roost's ``packaging``, never from the venv.
     """
     real = os.path.realpath(executable)
-    parts = [
-        f"format={_CACHE_FORMAT}",
-        f"real={real}",
-        f"stat={_stat_key(real, follow=True)}",
-        f"script={hashlib.sha256(_SCRIPT.read_bytes()).hexdigest()}",
-        f"packaging={packaging.__version__}:{_packaging_dir()}",
-        *(f"env:{name}={env.get(name, '')}" for name in _PLATFORM_ENV),
-    ]
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    return _key([f"real={real}", f"stat={_stat_key(real, follow=True)}"], env, _PLATFORM_ENV)
 
 
 def cache_path(executable: str, *, cache_dir: Path, env: Mapping[str, str] | None = None) -> Path:

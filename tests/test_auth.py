@@ -157,20 +157,27 @@ class FileKeyring(KeyringBackend):
 '''
 
 
-def test_keyring_backend_supplies_credentials(
-    venv: Path, private: IndexServer, tmp_home: dict[str, str]
-) -> None:
+def keyring_backend(tmp_home: dict[str, str], port: int) -> tuple[Path, dict[str, str]]:
+    """A file-backed keyring holding the login for 127.0.0.1:*port*; its store and the
+    environment that makes roost's keyring use it (each call is logged to store.log)."""
     folder = Path(tmp_home["HOME"]).parent / "keyring-backend"
     folder.mkdir()
     (folder / "roost_test_keyring.py").write_text(KEYRING_BACKEND)
     store = folder / "store.json"
-    store.write_text(json.dumps({f"127.0.0.1:{private.port}": [USER, PASSWORD]}))
+    store.write_text(json.dumps({f"127.0.0.1:{port}": [USER, PASSWORD]}))
     env = {
         **tmp_home,
         "PYTHONPATH": str(folder),
         "PYTHON_KEYRING_BACKEND": "roost_test_keyring.FileKeyring",
         "ROOST_TEST_KEYRING": str(store),
     }
+    return store, env
+
+
+def test_keyring_backend_supplies_credentials(
+    venv: Path, private: IndexServer, tmp_home: dict[str, str]
+) -> None:
+    store, env = keyring_backend(tmp_home, private.port)
     private.clear_requests()
     code, output = roost(venv, "-i", private.url, "delta", env=env, verbose=True)
     assert code == 0, output
@@ -191,17 +198,7 @@ def test_keyring_backend_supplies_credentials(
 def test_keyring_is_not_asked_by_an_index_that_needs_no_login(
     venv: Path, index_server: IndexServer, tmp_home: dict[str, str]
 ) -> None:
-    folder = Path(tmp_home["HOME"]).parent / "keyring-backend"
-    folder.mkdir()
-    (folder / "roost_test_keyring.py").write_text(KEYRING_BACKEND)
-    store = folder / "store.json"
-    store.write_text(json.dumps({f"127.0.0.1:{index_server.port}": [USER, PASSWORD]}))
-    env = {
-        **tmp_home,
-        "PYTHONPATH": str(folder),
-        "PYTHON_KEYRING_BACKEND": "roost_test_keyring.FileKeyring",
-        "ROOST_TEST_KEYRING": str(store),
-    }
+    store, env = keyring_backend(tmp_home, index_server.port)
     code, output = roost(venv, "-i", index_server.url, "delta", env=env)
     assert code == 0, output
     assert not Path(f"{store}.log").exists()

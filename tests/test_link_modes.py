@@ -332,15 +332,21 @@ def wheel_requests(server: IndexServer, wheel: Path) -> int:
     return len(server.requests_for(f"/files/{wheel.name}"))
 
 
-def test_a_stored_wheel_is_installed_without_fetching_it(
-    tmp_path: Path, wheel: Path, served: tuple[IndexServer, PackageIndex]
-) -> None:
-    server, _ = served
+def installed_once(tmp_path: Path, server: IndexServer) -> tuple[Path, Path, Path]:
+    """The cache, a venv that installed linky from *server* with it, an empty venv."""
     cache = tmp_path / "cache"
     a, b = tmp_path / "a", tmp_path / "b"
     make_venv(a)
     make_venv(b)
     assert install(a, cache, "-i", server.url, "linky").returncode == 0
+    return cache, a, b
+
+
+def test_a_stored_wheel_is_installed_without_fetching_it(
+    tmp_path: Path, wheel: Path, served: tuple[IndexServer, PackageIndex]
+) -> None:
+    server, _ = served
+    cache, a, b = installed_once(tmp_path, server)
     assert wheel_requests(server, wheel) == 1
     result = install(b, cache, "-i", server.url, "linky")
     assert result.returncode == 0, result.stderr
@@ -366,11 +372,7 @@ def test_a_stored_wheel_still_meets_the_index_metadata(
     tmp_path: Path, wheel: Path, served: tuple[IndexServer, PackageIndex]
 ) -> None:
     server, index = served
-    cache = tmp_path / "cache"
-    a, b = tmp_path / "a", tmp_path / "b"
-    make_venv(a)
-    make_venv(b)
-    assert install(a, cache, "-i", server.url, "linky").returncode == 0
+    cache, _, b = installed_once(tmp_path, server)
     # The index now serves metadata (correctly hashed) that adds a dependency the
     # wheel does not have: the store's copy must be refused as the wheel would be.
     served_meta = metadata_bytes(WheelSpec("linky", "1.0", requires=["delta"]))
@@ -391,11 +393,7 @@ def test_an_edited_store_entry_is_rebuilt_from_the_cached_wheel(
     tmp_path: Path, wheel: Path, served: tuple[IndexServer, PackageIndex]
 ) -> None:
     server, _ = served
-    cache = tmp_path / "cache"
-    a, b = tmp_path / "a", tmp_path / "b"
-    make_venv(a)
-    make_venv(b)
-    assert install(a, cache, "-i", server.url, "linky").returncode == 0
+    cache, a, b = installed_once(tmp_path, server)
     with open(site_of(a) / "linky" / "sub" / "deep.py", "w") as handle:
         handle.write("VALUE = 4\n")  # edits the store through the hard link
     assert install(b, cache, "-i", server.url, "linky").returncode == 0
