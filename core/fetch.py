@@ -106,6 +106,15 @@ class Fetcher:
                 self._metadata[link.url] = future
             return future
 
+    def remember_metadata(self, link: Link, text: str) -> None:
+        """Take *text* as the PEP 658 metadata of *link* (read and checked already, from
+        a reused resolution) instead of fetching it."""
+        future: Future[str] = Future()
+        future.set_result(text)
+        with self._lock:
+            self._metadata.setdefault(link.url, future)
+            self._pep658_text.setdefault(link.url, text)
+
     def known_sha256(self, link: Link) -> str | None:
         """The sha256 the file of *link* is bound to have, known before fetching it: the
         index's, unless a ``--hash`` pinned for it says otherwise (then None)."""

@@ -40,8 +40,10 @@ if TYPE_CHECKING:
 
     import httpx
 
+    from roost.http_cache import Entry as HttpCacheEntry
     from roost.http_cache import HttpCache
     from roost.manager import Manager
+    from roost.resolution_cache import Page
 
 T = TypeVar("T")
 
@@ -120,6 +122,11 @@ class Client:
         self.refresh = settings.get_bool("refresh")
         #: Whether any answer came from the cache without asking the server.
         self.served_unasked = False
+        #: Every HTTP cache entry an answer came from or went to, in order; and whether
+        #: anything was read that the cache did not keep (a resolution reused later
+        #: must have read nothing else: :mod:`roost.resolution_cache`).
+        self.pages: list[Page] = []
+        self.unrecorded = False
 
     def __enter__(self) -> Client:
         return self
@@ -330,25 +337,40 @@ class Client:
         asked = dict(headers or {})
         cache = self.http_cache
         if cache is None or any(name.lower() in _UNCACHED_HEADERS for name in asked):
+            self.unrecorded = True
             return self._fetch(url, lambda: asked, _read)
         _, creds = self._auth_for(url)
         key = cache.key("GET", url, asked, creds)
         entry = cache.load(key)
+        hashed = fresh is not None
         if entry is not None and fresh is not None and fresh(entry.body):
-            return entry.response()
+            return self._read_from(url, key, entry, hashed).response()
         if entry is not None and not self.refresh and entry.fresh(time.time()):
             self.served_unasked = True
-            return entry.response()
+            return self._read_from(url, key, entry, hashed).response()
         sent = {**asked, **(entry.validators() if entry is not None else {})}
         response = self._fetch(url, lambda: sent, _read)
         if response.status_code == 304 and entry is not None:
-            return cache.touch(key, entry, response).response()
+            return self._read_from(url, key, cache.touch(key, entry, response), hashed).response()
         _, used = self._auth_for(url)
         if used != creds:
             # A 401 brought credentials: the answer is theirs, filed under them.
             key = cache.key("GET", url, asked, used)
-        cache.store(key, response)
+        stored = cache.store(key, response)
+        if stored is None:
+            self.unrecorded = True
+        else:
+            self._read_from(url, key, stored, hashed)
         return response
+
+    def _read_from(
+        self, url: str, key: str, entry: HttpCacheEntry, hashed: bool
+    ) -> HttpCacheEntry:
+        """Note that *entry* (the answer for *url*, kept under *key*) was read."""
+        from roost.resolution_cache import Page
+
+        self.pages.append(Page(key, hashlib.sha256(entry.body).hexdigest(), hashed, url))
+        return entry
 
     def get_range(self, url: str, span: str, limit: int) -> tuple[int, ByteRange | None]:
         """GET ``Range: bytes=<span>`` of *url*: the status and, for a 206, the bytes.
@@ -370,6 +392,7 @@ class Client:
             start, total = found
             return status, ByteRange(start, total, bytes(data))
 
+        self.unrecorded = True
         # Identity encoding: the offsets must be those of the file itself.
         return self._fetch(
             url, lambda: {"Accept-Encoding": "identity", "Range": f"bytes={span}"}, take

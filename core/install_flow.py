@@ -24,11 +24,13 @@ from roost.types import (
 
 if TYPE_CHECKING:
     from roost.fetch import Fetcher
+    from roost.gather import Session
     from roost.install import PlanItem
     from roost.installed import InstalledDist
     from roost.manager import Manager
+    from roost.plan import Resolution
     from roost.reqfile import ParsedRequirement, RequirementsFile
-    from roost.resolver import Candidate
+    from roost.resolver import Candidate, Policy
     from roost.types import Link
     from roost.unpacked import UnpackedStore, UnpackedWheel
 
@@ -68,11 +70,12 @@ def installed_view(target: Target, scheme: Scheme, params: dict[str, Any]) -> li
 
 
 def run_install(ctx: click.Context, out: Output) -> None:
+    from roost.cache import cache_root
     from roost.gather import gather, index_sources, session
     from roost.install import Unpacker, recover_environment
     from roost.installed import index, scan
     from roost.lock import try_lock
-    from roost.plan import constraint_map, resolve
+    from roost.plan import constraint_map
     from roost.resolver import Policy, binary_policy
 
     manager: Manager = ctx.meta["roost.manager"]
@@ -111,14 +114,18 @@ def run_install(ctx: click.Context, out: Output) -> None:
         constraints=constraint_map(inputs.constraints),
         no_binary=binary_policy(params["no_binary"]),
     )
+    hashed = require_hashes(params, settings, inputs.files)
     with session(manager, settings, sources, target, params=params, out=out) as run:
-        resolution = resolve(
+        resolution = resolve_reusing(
             requirements,
-            finder=run.finder,
-            fetcher=run.fetcher,
+            run=run,
             target=target,
             installed=installed,
             policy=policy,
+            reuse=not hashed,
+            lookup_plugins=manager.implementers("roost_index_lookup"),
+            root=cache_root(settings),
+            out=out,
         )
         for warning in resolution.warnings:
             out.warning(warning)
@@ -132,7 +139,7 @@ def run_install(ctx: click.Context, out: Output) -> None:
                     )
                 continue
             todo.append(candidate)
-        if require_hashes(params, settings, inputs.files):
+        if hashed:
             from roost.hash_mode import check_hashed, check_pinned
 
             check_pinned(requirements)
@@ -193,6 +200,66 @@ def run_install(ctx: click.Context, out: Output) -> None:
             )
     manager.post_install(target, scheme, done, options)
     out.info("Successfully installed " + " ".join(f"{d.name}-{d.version}" for d in done))
+
+
+def resolve_reusing(
+    requirements: list[ParsedRequirement],
+    *,
+    run: Session,
+    target: Target,
+    installed: dict[NormalizedName, InstalledDist],
+    policy: Policy,
+    reuse: bool,
+    lookup_plugins: list[str],
+    root: Path | None,
+    out: Output,
+) -> Resolution:
+    """Resolve, or reuse the previous resolution of the same inputs over the same fresh
+    index pages (:mod:`roost.resolution_cache`), and keep this one for next time."""
+    from roost import resolution_cache
+    from roost.plan import resolve
+
+    client = run.client
+    http_cache = client.http_cache
+    key = None
+    if reuse and root is not None and http_cache is not None and not client.refresh:
+        key = resolution_cache.resolution_key(
+            requirements,
+            target=target,
+            installed=installed,
+            policy=policy,
+            sources=run.finder.sources,
+            strategy=run.finder.strategy,
+            lookup_plugins=lookup_plugins,
+        )
+    if key is not None and root is not None and http_cache is not None:
+        reused = resolution_cache.load(root, key, http_cache, installed)
+        if reused is not None:
+            out.detail("resolution: the previous one, reused (same inputs, same fresh pages)")
+            for candidate in reused.resolution.candidates:
+                if candidate.file is not None:
+                    link = candidate.file.link
+                    run.fetcher.remember_metadata(link, reused.metadata[link.url + ".metadata"])
+            return reused.resolution
+    resolution = resolve(
+        requirements,
+        finder=run.finder,
+        fetcher=run.fetcher,
+        target=target,
+        installed=installed,
+        policy=policy,
+    )
+    # Kept only when everything it read can be checked next time: pages in the HTTP
+    # cache, files whose sha256 and PEP 658 metadata file the pages name.
+    checkable = all(
+        c.installed is not None
+        or (c.file is not None and "sha256" in c.file.link.hashes and c.file.link.metadata_hashes)
+        for c in resolution.candidates
+    )
+    clean = checkable and not client.unrecorded and not client.refresh
+    if key is not None and root is not None and clean:
+        resolution_cache.save(root, key, resolution, list(client.pages))
+    return resolution
 
 
 def unpacked_store(settings: Settings) -> UnpackedStore | None:

@@ -151,6 +151,11 @@ class Manager:
 
     # -- introspection ---------------------------------------------------------
 
+    def implementers(self, hook: str) -> list[str]:
+        """The names of the plugins implementing *hook*."""
+        caller = getattr(self.pm.hook, hook)
+        return [impl.plugin_name for impl in caller.get_hookimpls()]
+
     def plugins(self) -> list[PluginInfo]:
         infos = []
         for name, plugin in self.pm.list_name_plugin():
