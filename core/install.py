@@ -82,7 +82,6 @@ class Transaction:
         self.backup = Path(tempfile.mkdtemp(prefix=journal.BACKUP_PREFIX, dir=anchor))
         self.journal = journal.begin(self.backup / journal.JOURNAL_NAME, description)
         self.created: list[Path | str] = []
-        self.created_dirs: list[Path] = []
         #: Directories this transaction made (as strings): everything below one is new,
         #: and undoing the journalled ``mkdir`` of its topmost ancestor removes it all.
         self.fresh: set[str] = set()
@@ -107,7 +106,6 @@ class Transaction:
         for directory in reversed(missing):
             os.mkdir(directory)
             self.fresh.add(directory)
-            self.created_dirs.append(Path(directory))
 
     def in_fresh_dir(self, path: Path | str) -> bool:
         """Whether *path* lies in a directory this transaction made (nothing to journal)."""
