@@ -106,3 +106,17 @@ def test_installs_into_new_venvs_reuse_it_and_what_is_installed_counts(
     install(three, "alpha==1.0")
     assert REUSED not in install(three, "beta")
     assert installed(three) == {"alpha": "1.0", "beta": "1.0"}
+
+
+def test_extras_and_markers_come_back_the_same(
+    fresh_server: ConditionalServer, tmp_home: dict[str, str], tmp_path: Path
+) -> None:
+    first, _ = dry_run(tmp_home, tmp_path, fresh_server.url, "gamma[fast]", "epsilon")
+    assert "delta-1.0" in first and "gamma-1.0" in first
+    again, log = dry_run(tmp_home, tmp_path, fresh_server.url, "gamma[fast]", "epsilon")
+    assert again == first and REUSED in log
+    # Without the extra, the same project is another question.
+    other, log = dry_run(tmp_home, tmp_path, fresh_server.url, "gamma", "epsilon")
+    assert REUSED not in log
+    # delta then comes only through epsilon's marker (python_version < "3.11").
+    assert ("delta-1.0" in other) == (sys.version_info < (3, 11))
