@@ -88,13 +88,24 @@ def cache_command() -> click.Group:
     @option
     @click.pass_context
     def remove(ctx: click.Context, pattern: str, cache_dir: str | None) -> None:
-        """Remove cached wheels whose name matches PATTERN (a project name or glob)."""
-        found = [w for w in _wheels(_root(ctx, cache_dir)) if _matches(w.name, pattern)]
-        if not found:
+        """Remove cached wheels whose name matches PATTERN (a project name or glob), and
+        their unpacked copies."""
+        from roost.unpacked import UnpackedStore
+
+        root = _root(ctx, cache_dir)
+        found = [w for w in _wheels(root) if _matches(w.name, pattern)]
+        store = UnpackedStore(root / "unpacked")
+        # An unpacked copy alone is enough to install a wheel again: it goes too.
+        unpacked = [entry for entry, name in store.entries() if _matches(name, pattern)]
+        if not found and not unpacked:
             raise ConfigError(f"no cached wheel matches {pattern!r}")
         for wheel in found:
             _drop(wheel)
+        for entry in unpacked:
+            store.remove(entry)
         click.echo(f"Files removed: {len(found)}")
+        if unpacked:
+            click.echo(f"Unpacked copies removed: {len(unpacked)}")
 
     @cache.command("purge")
     @option

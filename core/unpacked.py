@@ -114,6 +114,28 @@ class UnpackedStore:
         digest = digest or file_hashes(wheel)["sha256"]
         return digest, self.find(digest)
 
+    def entries(self) -> list[tuple[Path, str]]:
+        """Every complete entry, with the file name of the wheel it was made from."""
+        found = []
+        try:
+            children = sorted(self.root.iterdir())
+        except OSError:
+            return []
+        for child in children:
+            try:
+                data = json.loads((child / MANIFEST).read_text(encoding="utf-8"))
+                found.append((child, str(data["wheel"])))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue  # a temporary, trash or broken folder, not an entry
+        return found
+
+    def remove(self, entry: Path) -> None:
+        """Remove *entry*: renamed away first, so no reader sees half of it."""
+        trash = Path(tempfile.mkdtemp(prefix=".trash-", dir=self.root))
+        with contextlib.suppress(FileNotFoundError):
+            os.rename(entry, trash / "old")
+        shutil.rmtree(trash, ignore_errors=True)
+
     def find(self, sha256: str) -> UnpackedWheel | None:
         """The intact entry of the wheel whose sha256 is *sha256*, if the store has one.
 
@@ -149,10 +171,7 @@ class UnpackedStore:
                 if current is not None and current.intact():
                     return current
                 # Broken or half-written: move it out of the way, never write into it.
-                trash = Path(tempfile.mkdtemp(prefix=".trash-", dir=self.root))
-                with contextlib.suppress(FileNotFoundError):
-                    os.rename(final, trash / "old")
-                shutil.rmtree(trash, ignore_errors=True)
+                self.remove(final)
             try:
                 os.rename(temp, final)
             except OSError as exc:

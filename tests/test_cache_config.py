@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -91,9 +92,17 @@ def test_cache_commands(
     assert "beta-1.0-py3-none-any.whl" in listing
     info = run_roost("cache", "info", env=env, check=True).stdout
     assert "Number of wheels: 2" in info
+    unpacked = sorted(p.name for p in (cache / "unpacked").iterdir())
+    assert len(unpacked) == 2
     removed = run_roost("cache", "remove", "ALPHA", env=env, check=True)
     assert "Files removed: 1" in removed.stdout
+    assert "Unpacked copies removed: 1" in removed.stdout
     assert "alpha" not in run_roost("cache", "list", env=env, check=True).stdout
+    # beta's unpacked copy is left; alpha's is gone, so the next install fetches it.
+    left = sorted(p.name for p in (cache / "unpacked").iterdir())
+    assert len(left) == 1 and left[0] in unpacked
+    manifest = json.loads((cache / "unpacked" / left[0] / "manifest.json").read_text())
+    assert manifest["wheel"].startswith("beta-")
     none = run_roost("cache", "remove", "nothing-like-this", env=env)
     assert none.returncode == 1
     assert "Files removed" in run_roost("cache", "purge", env=env, check=True).stdout
