@@ -84,3 +84,9 @@ def tmp_home(tmp_path: Path) -> dict[str, str]:
     home = tmp_path / "home"
     home.mkdir()
     return clean_env(home)
+
+
+@pytest.fixture
+def env(tmp_home: dict[str, str]) -> dict[str, str]:
+    """``tmp_home`` under the short name the interpreter and scheme tests use."""
+    return tmp_home

@@ -13,7 +13,6 @@ from roost.errors import InterpreterError
 from roost.interpreter import cache_path, find_target, introspect
 from tests.support.envs import (
     PYENV_ROOT,
-    clean_env,
     make_venv,
     need_debian,
     need_pyenv,
@@ -22,13 +21,6 @@ from tests.support.envs import (
 
 VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
 DEBIAN_MARKER = "/usr/lib/python3.11/EXTERNALLY-MANAGED"
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    home = tmp_path / "home"
-    home.mkdir()
-    return clean_env(home)
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -18,7 +18,6 @@ import pytest
 
 from roost.plugins.system_guard import USER_SITE_DISABLED, VENV_USER_REFUSED
 from tests.support.envs import (
-    clean_env,
     installed,
     make_venv,
     manifest,
@@ -30,13 +29,6 @@ from tests.support.server import IndexServer
 from tests.test_user_install import copy_cpython, copy_env, purelib
 
 VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    home = tmp_path / "home"
-    home.mkdir()
-    return clean_env(home)
 
 
 def roost(

@@ -13,7 +13,6 @@ from roost.plugins.target_scheme import target_dir_scheme
 from roost.plugins.user_scheme import scripts_not_on_path_message
 from roost.types import InstalledDistribution, Options, Scheme, Target
 from tests.support.envs import (
-    clean_env,
     make_venv,
     need_debian,
     need_pyenv,
@@ -25,13 +24,6 @@ PYTHONS = ["3.9", "3.10", "3.11", "3.12", "3.13", "debian"]
 
 def need_python(which: str) -> Path:
     return need_debian() if which == "debian" else need_pyenv(which)
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    home = tmp_path / "home"
-    home.mkdir()
-    return clean_env(home)
 
 
 @pytest.fixture
