@@ -243,7 +243,7 @@ class Fetcher:
         return path
 
     def _pep658(self, link: Link) -> str | None:
-        url = link.url + ".metadata"
+        url = link.metadata_url
         expected = link.metadata_hashes or {}
         path = local_path(url)
         if path is not None:

@@ -332,16 +332,6 @@ class Unpacker:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def unpack_plan(
-    plan: Sequence[PlanItem], store: UnpackedStore, log: Callable[[str], None] = lambda _: None
-) -> list[UnpackedWheel | None]:
-    """:func:`prepare` every wheel of *plan*, in parallel; entries in plan order."""
-    unpacker = Unpacker(store, log)
-    for item in plan:
-        unpacker.add(item)
-    return unpacker.results()
-
-
 class _Signalled(BaseException):
     """A termination signal arrived during the transaction."""
 
@@ -414,33 +404,31 @@ def install_plan(
     *,
     log: Callable[[str], None] = lambda _: None,
     event: Callable[[InstallEvent], None] = lambda _: None,
-    store: UnpackedStore | None = None,
     link_mode: str | None = None,
     unpacked: Sequence[UnpackedWheel | None] | None = None,
 ) -> list[InstalledDistribution]:
     """Install every item or none. The caller holds the environment's lock.
 
     Each wheel's METADATA must agree with the metadata the resolver used
-    (``PlanItem.index_metadata``). With a *store*, wheels are unpacked there once
-    (in parallel, before the transaction; *unpacked* gives the entries when the
-    caller has prepared them already) and their files placed by *link_mode*
-    (``hardlink``, the default, falling back to copying; ``copy``; ``symlink``);
-    without one, each wheel is decompressed straight into the environment.
+    (``PlanItem.index_metadata``). *unpacked* holds each wheel's entry in the store
+    of unpacked wheels (:class:`Unpacker` made them, before the transaction; None for
+    a wheel the store could not take): its files are placed by *link_mode*
+    (``hardlink``, the default, falling back to copying; ``copy``; ``symlink``).
+    Without a store (*unpacked* None) each wheel is checked, then decompressed
+    straight into the environment.
     """
-    if store is None and link_mode == "symlink":
+    if unpacked is None and link_mode == "symlink":
         raise InstallError(
             "--link-mode symlink needs the cache (the links point into it): "
             "drop --no-cache-dir or choose another link mode"
         )
     entries: Sequence[UnpackedWheel | None]
-    if store is None:
+    if unpacked is None:
         for item in plan:
             validate_wheel(item)
         entries = [None] * len(plan)
-    elif unpacked is not None:
-        entries = unpacked
     else:
-        entries = unpack_plan(plan, store, log)
+        entries = unpacked
     from roost.unpacked import Linker
 
     linker = Linker(link_mode or "hardlink", log)

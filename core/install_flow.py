@@ -194,7 +194,6 @@ def run_install(ctx: click.Context, out: Output) -> None:
                 scheme,
                 log=out.detail,
                 event=lambda step: manager.install_event(step, options),
-                store=store,
                 link_mode=params.get("link_mode"),
                 unpacked=unpacked,
             )
@@ -232,14 +231,13 @@ def resolve_reusing(
             strategy=run.finder.strategy,
             lookup_plugins=lookup_plugins,
         )
-    if key is not None and root is not None and http_cache is not None:
-        reused = resolution_cache.load(root, key, http_cache, installed)
+        reused = None if key is None else resolution_cache.load(root, key, http_cache, installed)
         if reused is not None:
             out.detail("resolution: the previous one, reused (same inputs, same fresh pages)")
             for candidate in reused.resolution.candidates:
                 if candidate.file is not None:
                     link = candidate.file.link
-                    run.fetcher.remember_metadata(link, reused.metadata[link.url + ".metadata"])
+                    run.fetcher.remember_metadata(link, reused.metadata[link.metadata_url])
             return reused.resolution
     resolution = resolve(
         requirements,
@@ -249,15 +247,9 @@ def resolve_reusing(
         installed=installed,
         policy=policy,
     )
-    # Kept only when everything it read can be checked next time: pages in the HTTP
-    # cache, files whose sha256 and PEP 658 metadata file the pages name.
-    checkable = all(
-        c.installed is not None
-        or (c.file is not None and "sha256" in c.file.link.hashes and c.file.link.metadata_hashes)
-        for c in resolution.candidates
-    )
-    clean = checkable and not client.unrecorded and not client.refresh
-    if key is not None and root is not None and clean:
+    # A resolution that read anything the HTTP cache did not keep, or that had to ask
+    # the index again, cannot be checked next time.
+    if key is not None and root is not None and not client.unrecorded and not client.refresh:
         resolution_cache.save(root, key, resolution, list(client.pages))
     return resolution
 

@@ -160,7 +160,7 @@ def load(
         if candidate.file is None:
             continue
         link = candidate.file.link
-        url = link.url + ".metadata"
+        url = link.metadata_url
         body = bodies.get(url)
         expected = (link.metadata_hashes or {}).get("sha256")
         if body is None or expected is None or hashlib.sha256(body).hexdigest() != expected:
@@ -172,9 +172,17 @@ def load(
 def save(cache_root: Path, key: str, resolution: Resolution, pages: Sequence[Page]) -> None:
     """Keep *resolution* under *key*; a cache that cannot be written is left alone.
 
-    Not kept when a URL it would record carries credentials (a page may list files
-    with a login in their URLs): the cache never holds a readable login.
+    Not kept when a candidate's file has no sha256 or no PEP 658 file on its page (what
+    its metadata was could not be checked next time), nor when a URL it would record
+    carries credentials (a page may list files with a login in their URLs): the cache
+    never holds a readable login.
     """
+    for candidate in resolution.candidates:
+        if candidate.installed is not None:
+            continue
+        link = None if candidate.file is None else candidate.file.link
+        if link is None or "sha256" not in link.hashes or not link.metadata_hashes:
+            return
     urls = [p.url for p in pages] + [c.file.link.url for c in resolution.candidates if c.file]
     if any("@" in urlsplit(url).netloc for url in urls):
         return

@@ -217,6 +217,11 @@ class Link:
     def is_wheel(self) -> bool:
         return self.filename.endswith(".whl")
 
+    @property
+    def metadata_url(self) -> str:
+        """Where PEP 658 puts the file's core metadata: its URL plus ``.metadata``."""
+        return self.url + ".metadata"
+
 
 @dataclass(frozen=True)
 class ProjectLinks:
