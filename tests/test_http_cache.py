@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ from roost.http import Client
 from roost.http_cache import Entry, HttpCache, cache_directives
 from roost.manager import BUILTIN_PLUGINS, Manager
 from roost.types import Settings, SettingsLayer
-from tests.support.envs import run_roost
+from tests.support.envs import dry_run_install
 from tests.support.index import PackageIndex
 from tests.support.server import HTML_V1, JSON_V1, IndexServer
 from tests.support.wheels import WheelSpec
@@ -94,25 +92,7 @@ def entries(cache: Path) -> list[Path]:
 
 
 def dry_run(home_env: dict[str, str], tmp_path: Path, url: str, *args: str) -> str:
-    return dry_run_result(home_env, tmp_path, url, *args, check=True).stdout
-
-
-def dry_run_result(
-    home_env: dict[str, str], tmp_path: Path, url: str, *args: str, check: bool
-) -> subprocess.CompletedProcess[str]:
-    return run_roost(
-        "install",
-        "--dry-run",
-        "--python",
-        sys.executable,
-        "--target",
-        str(tmp_path / "target"),
-        "-i",
-        url,
-        *args,
-        env=home_env,
-        check=check,
-    )
+    return dry_run_install(url, tmp_path, *args, env=home_env).stdout
 
 
 def test_warm_run_revalidates_pages_and_reuses_metadata(
@@ -311,7 +291,7 @@ def test_a_requirement_no_release_meets_fails_after_one_more_look(
     with ConditionalServer(delta_index(tmp_path), cache_control="max-age=600") as running:
         dry_run(tmp_home, tmp_path, running.url, "delta")
         running.answers.clear()
-        result = dry_run_result(tmp_home, tmp_path, running.url, "delta==9.0", check=False)
+        result = dry_run_install(running.url, tmp_path, "delta==9.0", env=tmp_home, check=False)
         assert result.returncode != 0
         assert "delta" in result.stderr and "9.0" in result.stderr
         assert page_statuses(running) == [304]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 
 from roost.http import ByteRange
 from roost.lazy_wheel import Unreadable, read_metadata
-from tests.support.envs import manifest, run_roost
+from tests.support.envs import dry_run_install, manifest, run_roost
 from tests.support.index import PackageIndex
 from tests.support.server import IndexServer
 from tests.support.wheels import WheelSpec, build_wheel
@@ -133,19 +132,7 @@ class LyingServer(IndexServer):
 
 
 def dry_run(url: str, tmp_path: Path, *args: str, env: dict[str, str]) -> str:
-    return run_roost(
-        "install",
-        "--dry-run",
-        "--python",
-        sys.executable,
-        "--target",
-        str(tmp_path / "target"),
-        "-i",
-        url,
-        *args,
-        env=env,
-        check=True,
-    ).stdout
+    return dry_run_install(url, tmp_path, *args, env=env).stdout
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.envs import clean_env, installed, make_venv, run_roost
+from tests.support.envs import clean_env, installed, make_venv, run_pip, run_roost
 from tests.support.index import PackageIndex
 from tests.support.server import IndexServer
 
@@ -35,23 +35,14 @@ def record_paths(python: Path) -> set[str]:
 
 
 def pip_install(python: Path, home: Path, *args: str) -> None:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(python),
-            "install",
-            "--no-compile",
-            "--no-cache-dir",
-            "--isolated",
-            *args,
-        ],
+    run_pip(
+        python,
+        "install",
+        "--no-compile",
+        "--no-cache-dir",
+        "--isolated",
+        *args,
         env=clean_env(home),
-        capture_output=True,
-        text=True,
-        check=True,
     )
 
 

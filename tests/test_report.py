@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.support.envs import clean_env, installed, run_roost
+from tests.support.envs import clean_env, installed, run_pip, run_roost
 from tests.support.server import IndexServer
 
 # What pip's documentation says each install item has (format version "1").
@@ -15,26 +13,17 @@ ITEM_KEYS = {"download_info", "is_direct", "is_yanked", "requested", "metadata"}
 
 
 def pip_report(python: Path, home: Path, *args: str) -> dict:  # type: ignore[type-arg]
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(python),
-            "install",
-            "--dry-run",
-            "--quiet",
-            "--isolated",
-            "--no-cache-dir",
-            "--report",
-            "-",
-            *args,
-        ],
+    done = run_pip(
+        python,
+        "install",
+        "--dry-run",
+        "--quiet",
+        "--isolated",
+        "--no-cache-dir",
+        "--report",
+        "-",
+        *args,
         env=clean_env(home),
-        capture_output=True,
-        text=True,
-        check=True,
     )
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 

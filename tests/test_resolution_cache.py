@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.envs import installed, make_venv, run_roost
+from tests.support.envs import dry_run_install, installed, make_venv, run_roost
 from tests.support.index import PackageIndex
 from tests.test_http_cache import ConditionalServer
 
@@ -23,11 +23,7 @@ def fresh_server(corpus_index: PackageIndex) -> Iterator[ConditionalServer]:
 
 
 def dry_run(home: dict[str, str], tmp_path: Path, url: str, *args: str) -> tuple[str, str]:
-    result = run_roost(
-        "-v", "install", "--dry-run", "--python", sys.executable,
-        "--target", str(tmp_path / "target"), "-i", url, *args,
-        env=home, check=True,
-    )  # fmt: skip
+    result = dry_run_install(url, tmp_path, *args, env=home, verbose=True)
     would = [line for line in result.stdout.splitlines() if line.startswith("Would install")]
     return (would[0] if would else ""), result.stderr
 

@@ -128,6 +128,32 @@ def installed(python: Path, env: dict[str, str] | None = None) -> dict[str, str]
     return dict(sorted(found.items()))
 
 
+def dry_run_install(
+    url: str,
+    tmp_path: Path,
+    *args: str,
+    env: dict[str, str],
+    check: bool = True,
+    verbose: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """``roost install --dry-run`` of *args* from the index at *url*, for the test
+    interpreter into a --target folder under *tmp_path* (nothing installed there)."""
+    return run_roost(
+        *(["-v"] if verbose else []),
+        "install",
+        "--dry-run",
+        "--python",
+        sys.executable,
+        "--target",
+        str(tmp_path / "target"),
+        "-i",
+        url,
+        *args,
+        env=env,
+        check=check,
+    )
+
+
 def run_pip(
     python: Path, *args: str, env: dict[str, str], check: bool = True
 ) -> subprocess.CompletedProcess[str]:
