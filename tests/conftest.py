@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.envs import clean_env, make_venv
+from roost.config import build_settings
+from roost.http import Client
+from roost.manager import Manager
+from tests.support.envs import clean_env, isolated_manager, make_venv
 from tests.support.index import PackageIndex, standard_corpus
 from tests.support.server import IndexServer
 from tests.support.wheels import WheelSpec, build_wheel
@@ -90,3 +93,20 @@ def tmp_home(tmp_path: Path) -> dict[str, str]:
 def env(tmp_home: dict[str, str]) -> dict[str, str]:
     """``tmp_home`` under the short name the interpreter and scheme tests use."""
     return tmp_home
+
+
+@pytest.fixture
+def manager() -> Manager:
+    """:func:`tests.support.envs.isolated_manager` (modules needing pip's configuration
+    define their own)."""
+    return isolated_manager()
+
+
+@pytest.fixture
+def client(manager: Manager, tmp_path: Path) -> Iterator[Client]:
+    """An HTTP client without retries and without any configuration file."""
+    settings = build_settings(
+        "install", {"retries": "0"}, manager, env={"ROOST_CONFIG_FILE": str(tmp_path / "none")}
+    )
+    with Client(manager, settings) as http:
+        yield http

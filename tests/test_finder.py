@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ from roost.config import build_settings
 from roost.errors import ConfigError, NoIndexConfigured
 from roost.finder import SDIST_RANK, Finder, FindResult, no_index_configured_message
 from roost.http import Client
-from roost.manager import BUILTIN_PLUGINS, Manager
+from roost.manager import Manager
 from roost.types import IndexSource, Scheme, Target
 from tests.support.index import PackageIndex
 from tests.support.server import IndexServer
@@ -53,22 +53,6 @@ def make_target(version: tuple[int, int, int] = (3, 11, 7), tags: Sequence[str] 
         externally_managed=None,
         sys_path=(),
     )
-
-
-@pytest.fixture
-def manager() -> Manager:
-    warnings: list[str] = []
-    builtins = tuple(name for name in BUILTIN_PLUGINS if name != "pip_config")
-    return Manager.build(warn=warnings.append, builtins=builtins, autoload=False)
-
-
-@pytest.fixture
-def client(manager: Manager, tmp_path: Path) -> Iterator[Client]:
-    settings = build_settings(
-        "install", {"retries": "0"}, manager, env={"ROOST_CONFIG_FILE": str(tmp_path / "none")}
-    )
-    with Client(manager, settings) as http:
-        yield http
 
 
 def finder_for(

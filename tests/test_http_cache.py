@@ -12,9 +12,8 @@ import pytest
 from roost.errors import IndexAccessError
 from roost.http import Client
 from roost.http_cache import Entry, HttpCache, cache_directives
-from roost.manager import BUILTIN_PLUGINS, Manager
 from roost.types import Settings, SettingsLayer
-from tests.support.envs import dry_run_install
+from tests.support.envs import dry_run_install, isolated_manager
 from tests.support.index import PackageIndex
 from tests.support.server import HTML_V1, JSON_V1, IndexServer
 from tests.support.wheels import WheelSpec
@@ -72,11 +71,6 @@ class ConditionalServer(IndexServer):
         return status, body, headers
 
 
-def make_manager() -> Manager:
-    builtins = tuple(name for name in BUILTIN_PLUGINS if name != "pip_config")
-    return Manager.build(warn=lambda message: None, builtins=builtins, autoload=False)
-
-
 def settings(**values: str) -> Settings:
     return Settings((SettingsLayer("test", values),))
 
@@ -119,7 +113,7 @@ def test_warm_run_revalidates_pages_and_reuses_metadata(
 def test_last_modified_alone_is_used(corpus_index: PackageIndex, tmp_path: Path) -> None:
     with ConditionalServer(corpus_index, validators=("last-modified",)) as running:
         url = running.url + "/delta/"
-        with Client(make_manager(), settings(**{"cache-dir": str(tmp_path)})) as client:
+        with Client(isolated_manager(), settings(**{"cache-dir": str(tmp_path)})) as client:
             first = client.get(url, headers={"Accept": JSON_V1})
             second = client.get(url, headers={"Accept": JSON_V1})
         assert [status for _, status in running.answers] == [200, 304]
@@ -131,7 +125,7 @@ def test_last_modified_alone_is_used(corpus_index: PackageIndex, tmp_path: Path)
 
 def test_entries_vary_on_accept(server: ConditionalServer, tmp_path: Path) -> None:
     url = server.url + "/delta/"
-    with Client(make_manager(), settings(**{"cache-dir": str(tmp_path)})) as client:
+    with Client(isolated_manager(), settings(**{"cache-dir": str(tmp_path)})) as client:
         as_json = client.get(url, headers={"Accept": JSON_V1})
         as_html = client.get(url, headers={"Accept": HTML_V1})
         json_again = client.get(url, headers={"Accept": JSON_V1})
@@ -146,7 +140,7 @@ def test_entries_vary_on_accept(server: ConditionalServer, tmp_path: Path) -> No
 
 def test_redirected_page_keeps_its_final_url(server: ConditionalServer, tmp_path: Path) -> None:
     # /simple/Delta/ answers 301 to /simple/delta/; relative links resolve against the latter.
-    with Client(make_manager(), settings(**{"cache-dir": str(tmp_path)})) as client:
+    with Client(isolated_manager(), settings(**{"cache-dir": str(tmp_path)})) as client:
         client.get(server.url + "/Delta/", headers={"Accept": JSON_V1})
         again = client.get(server.url + "/Delta/", headers={"Accept": JSON_V1})
     assert str(again.url) == server.url + "/delta/"
@@ -155,7 +149,7 @@ def test_redirected_page_keeps_its_final_url(server: ConditionalServer, tmp_path
 
 def test_no_store_is_not_kept(corpus_index: PackageIndex, tmp_path: Path) -> None:
     with ConditionalServer(corpus_index, cache_control="no-store") as running:
-        with Client(make_manager(), settings(**{"cache-dir": str(tmp_path)})) as client:
+        with Client(isolated_manager(), settings(**{"cache-dir": str(tmp_path)})) as client:
             client.get(running.url + "/delta/", headers={"Accept": JSON_V1})
             client.get(running.url + "/delta/", headers={"Accept": JSON_V1})
         assert [status for _, status in running.answers] == [200, 200]
@@ -165,12 +159,12 @@ def test_no_store_is_not_kept(corpus_index: PackageIndex, tmp_path: Path) -> Non
 
 def test_corrupt_entry_is_ignored_and_rewritten(server: ConditionalServer, tmp_path: Path) -> None:
     url = server.url + "/delta/"
-    with Client(make_manager(), settings(**{"cache-dir": str(tmp_path)})) as client:
+    with Client(isolated_manager(), settings(**{"cache-dir": str(tmp_path)})) as client:
         good = client.get(url, headers={"Accept": JSON_V1}).content
     (entry,) = entries(tmp_path)
     for damage in (b"garbage", entry.read_bytes()[:-5], b'{"format": 1}\n' + good):
         entry.write_bytes(damage)
-        with Client(make_manager(), settings(**{"cache-dir": str(tmp_path)})) as client:
+        with Client(isolated_manager(), settings(**{"cache-dir": str(tmp_path)})) as client:
             response = client.get(url, headers={"Accept": JSON_V1})
         assert response.status_code == 200 and response.content == good
         assert "If-None-Match" not in server.requests[-1].headers
@@ -185,14 +179,14 @@ def test_credentials_never_readable_in_the_cache(
     secret = "s3cret-pa55"
     with ConditionalServer(corpus_index, auth=("alice", secret)) as running:
         url = running.url.replace("http://", f"http://alice:{secret}@") + "/delta/"
-        with Client(make_manager(), settings(**{"cache-dir": str(tmp_path)})) as client:
+        with Client(isolated_manager(), settings(**{"cache-dir": str(tmp_path)})) as client:
             client.get(url, headers={"Accept": JSON_V1})
             again = client.get(url, headers={"Accept": JSON_V1})
         # Another login is a different entry: the server refuses it, the cache does not
         # answer for alice's.
         other = url.replace(f"alice:{secret}", "bob:wrong")
         with (
-            Client(make_manager(), settings(**{"cache-dir": str(tmp_path)})) as client,
+            Client(isolated_manager(), settings(**{"cache-dir": str(tmp_path)})) as client,
             pytest.raises(IndexAccessError),
         ):
             client.get(other, headers={"Accept": JSON_V1})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,34 +9,14 @@ import pytest
 from roost.config import build_settings
 from roost.errors import IndexAccessError
 from roost.http import Client
-from roost.manager import BUILTIN_PLUGINS, Manager
+from roost.manager import Manager
 from roost.plugins import find_links, simple_index
 from roost.plugins.index_sources import as_url, sources_from_settings
 from roost.types import IndexSource, NormalizedName, Settings, SettingsLayer
+from tests.support.envs import isolated_manager
 from tests.support.index import PackageIndex
 from tests.support.server import Fault, IndexServer
 from tests.support.wheels import WheelSpec, build_sdist
-
-
-def make_manager() -> Manager:
-    """Every built-in but pip_config, so the machine's pip configuration stays out."""
-    warnings: list[str] = []
-    builtins = tuple(name for name in BUILTIN_PLUGINS if name != "pip_config")
-    return Manager.build(warn=warnings.append, builtins=builtins, autoload=False)
-
-
-@pytest.fixture
-def manager() -> Manager:
-    return make_manager()
-
-
-@pytest.fixture
-def client(manager: Manager, tmp_path: Path) -> Iterator[Client]:
-    settings = build_settings(
-        "install", {"retries": "0"}, manager, env={"ROOST_CONFIG_FILE": str(tmp_path / "none")}
-    )
-    with Client(manager, settings) as http:
-        yield http
 
 
 def settings_of(**values: str | tuple[str, ...]) -> Settings:
@@ -279,7 +258,7 @@ def test_find_links_http_page_fetched_once(
     # project page instead, which lists files by absolute URL.
     with IndexServer(corpus_index, formats=frozenset({"html"}), absolute_links=True) as server:
         source = IndexSource(server.url + "/alpha/", "find-links")
-        with Client(make_manager(), Settings()) as http:
+        with Client(isolated_manager(), Settings()) as http:
             first = find_links.roost_index_lookup(NormalizedName("alpha"), source, http)
             again = find_links.roost_index_lookup(NormalizedName("beta"), source, http)
         assert first is not None and len(first.links) == len(corpus_index.files_of("alpha"))
@@ -287,7 +266,7 @@ def test_find_links_http_page_fetched_once(
         assert again is not None and not again.found
         assert len(server.requests_for("/simple/alpha/")) == 1
         gone = IndexSource(server.url + "/nope/", "find-links")
-        with Client(make_manager(), Settings()) as http:
+        with Client(isolated_manager(), Settings()) as http:
             missing = find_links.roost_index_lookup(NormalizedName("alpha"), gone, http)
         assert missing is not None and not missing.found
 

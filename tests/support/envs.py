@@ -9,9 +9,13 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
+
+if TYPE_CHECKING:
+    from roost.manager import Manager
 
 PYENV_ROOT: Path = Path.home() / ".pyenv" / "versions"
 
@@ -152,6 +156,15 @@ def dry_run_install(
         env=env,
         check=check,
     )
+
+
+def isolated_manager() -> Manager:
+    """roost's plugin manager with every built-in but pip_config (so the machine's pip
+    configuration stays out) and no third-party plugins; warnings dropped."""
+    from roost.manager import BUILTIN_PLUGINS, Manager
+
+    builtins = tuple(name for name in BUILTIN_PLUGINS if name != "pip_config")
+    return Manager.build(warn=lambda _: None, builtins=builtins, autoload=False)
 
 
 def run_pip(
