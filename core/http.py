@@ -369,7 +369,7 @@ class Client:
         """Note that *entry* (the answer for *url*, kept under *key*) was read."""
         from roost.resolution_cache import Page
 
-        self.pages.append(Page(key, hashlib.sha256(entry.body).hexdigest(), hashed, url))
+        self.pages.append(Page(key, entry.sha256, hashed, url))
         return entry
 
     def get_range(self, url: str, span: str, limit: int) -> tuple[int, ByteRange | None]:

@@ -20,6 +20,7 @@ already knows (a PEP 658 file) is used without asking whatever its age.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -69,6 +70,11 @@ class Entry:
     headers: tuple[tuple[str, str], ...]
     body: bytes
     stored: float
+
+    @functools.cached_property
+    def sha256(self) -> str:
+        """The body's sha256 (hex): checked on load, recorded by the resolution cache."""
+        return hashlib.sha256(self.body).hexdigest()
 
     def header(self, name: str) -> str | None:
         for key, value in self.headers:
@@ -178,19 +184,16 @@ class HttpCache:
         head, newline, body = raw.partition(b"\n")
         try:
             meta = json.loads(head)
-            if (
-                not newline
-                or meta.get("format") != _FORMAT
-                or hashlib.sha256(body).hexdigest() != meta["sha256"]
-            ):
+            if not newline or meta.get("format") != _FORMAT:
                 return None
-            return Entry(
+            entry = Entry(
                 url=str(meta["url"]),
                 status=int(meta["status"]),
                 headers=tuple((str(k), str(v)) for k, v in meta["headers"]),
                 body=body,
                 stored=float(meta["stored"]),
             )
+            return entry if entry.sha256 == meta["sha256"] else None
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
 
@@ -230,7 +233,7 @@ class HttpCache:
             "status": entry.status,
             "headers": [list(pair) for pair in entry.headers],
             "stored": entry.stored,
-            "sha256": hashlib.sha256(entry.body).hexdigest(),
+            "sha256": entry.sha256,
         }
         target = self.path(key)
         temp: str | None = None

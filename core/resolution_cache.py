@@ -146,7 +146,7 @@ def load(
         bodies: dict[str, bytes] = {}
         for page_key, sha256, hashed, url in data["pages"]:
             cached = http_cache.load(page_key)
-            if cached is None or hashlib.sha256(cached.body).hexdigest() != sha256:
+            if cached is None or cached.sha256 != sha256:
                 return None
             if not hashed and not cached.fresh(now):
                 return None
