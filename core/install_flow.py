@@ -422,14 +422,10 @@ def _link_of(candidate: Candidate) -> Link:
 
 def _dist_name(fetcher: Fetcher, candidate: Candidate) -> str:
     """The project name as its metadata spells it (headers go in a directory so named)."""
-    # Only the one header is wanted: scanning for it beats parsing the whole text.
-    for line in fetcher.metadata(_link_of(candidate)).result().splitlines():
-        if not line.strip():
-            break
-        key, sep, value = line.partition(":")
-        if sep and key.strip().lower() == "name" and value.strip():
-            return value.strip()
-    return candidate.name
+    from roost.core_metadata import header_fields
+
+    names = header_fields(fetcher.metadata(_link_of(candidate)).result()).get("name", [])
+    return next((name for name in names if name), candidate.name)
 
 
 def _direct_url(candidate: Candidate, digest: str | None) -> dict[str, object]:
