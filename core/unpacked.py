@@ -26,10 +26,11 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from roost.errors import InstallError
 from roost.http import file_hashes
+from roost.zip_member import read_whole
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -190,23 +191,35 @@ class UnpackedStore:
         return made
 
 
-def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: str) -> tuple[Any, int, int]:
+def _extract(
+    archive: zipfile.ZipFile, handle: BinaryIO, info: zipfile.ZipInfo, target: str
+) -> tuple[Any, int, int]:
     """Write member *info* to a new file *target*; its sha256 hasher, size and mtime."""
-    sha = hashlib.sha256()
-    size = 0
+    data = read_whole(handle, info)
     fd = os.open(target, _CREATE, 0o666)
     try:
-        with archive.open(info) as stream:
-            while chunk := stream.read(_MEMBER_CHUNK):
-                sha.update(chunk)
-                view = memoryview(chunk)
-                while view:
-                    view = view[os.write(fd, view) :]
-                size += len(chunk)
+        if data is not None:
+            sha = hashlib.sha256(data)
+            size = len(data)
+            _write_all(fd, data)
+        else:
+            sha = hashlib.sha256()
+            size = 0
+            with archive.open(info) as stream:
+                while chunk := stream.read(_MEMBER_CHUNK):
+                    sha.update(chunk)
+                    _write_all(fd, chunk)
+                    size += len(chunk)
         mtime = os.fstat(fd).st_mtime_ns
     finally:
         os.close(fd)
     return sha, size, mtime
+
+
+def _write_all(fd: int, data: bytes | bytearray) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _rehash(target: str, record: Any) -> Any:
@@ -285,7 +298,7 @@ def _unpack(wheel: Path, into: Path) -> None:
                 made_dirs.add(parent)
             fields = records.get(name)
             record = RecordEntry.from_elements(*fields) if fields else None
-            sha, size, mtime = _extract(archive, info, target)
+            sha, size, mtime = _extract(archive, handle, info, target)
             mode = info.external_attr >> 16
             executable = bool(mode and stat.S_ISREG(mode) and mode & 0o111)
             if executable:

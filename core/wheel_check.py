@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import configparser
 import re
-import struct
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +24,7 @@ from packaging.version import InvalidVersion, Version
 
 from roost.core_metadata import header_fields
 from roost.errors import InstallError
+from roost.zip_member import LOCAL_HEADER, LOCAL_SIGNATURE, UTF8_NAME
 
 #: Control characters (C0 and DEL): never valid in a member or script name.
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
@@ -37,8 +37,6 @@ RATIO_FLOOR = 1 << 20
 MAX_TOTAL = 1 << 30
 DATA_SCHEMES = frozenset({"purelib", "platlib", "headers", "scripts", "data"})
 _SHADOWED = re.compile(r"python(\d+(\.\d+)?)?w?", re.IGNORECASE)
-_LOCAL_HEADER = struct.Struct("<IHHHHHIIIHH")
-_LOCAL_SIGNATURE = 0x04034B50
 _ZIP64_SIZE = 0xFFFFFFFF
 
 
@@ -221,17 +219,17 @@ def _header_problems(handle: object, infos: list[zipfile.ZipInfo]) -> list[str]:
     for info in infos:
         shown = repr(info.filename)
         handle.seek(info.header_offset)
-        raw = handle.read(_LOCAL_HEADER.size)
-        if len(raw) < _LOCAL_HEADER.size:
+        raw = handle.read(LOCAL_HEADER.size)
+        if len(raw) < LOCAL_HEADER.size:
             problems.append(f"member {shown}: its local header is cut short")
             continue
-        (sig, _ver, flags, method, _t, _d, crc, csize, usize, nlen, elen) = _LOCAL_HEADER.unpack(
+        (sig, _ver, flags, method, _t, _d, crc, csize, usize, nlen, elen) = LOCAL_HEADER.unpack(
             raw
         )
-        if sig != _LOCAL_SIGNATURE:
+        if sig != LOCAL_SIGNATURE:
             problems.append(f"member {shown}: no local header where the directory points")
             continue
-        local_name = handle.read(nlen).decode("utf-8" if flags & 0x800 else "cp437", "replace")
+        local_name = handle.read(nlen).decode("utf-8" if flags & UTF8_NAME else "cp437", "replace")
         if local_name != info.orig_filename:
             problems.append(
                 f"member {shown} is called {local_name!r} in its local header "
@@ -246,7 +244,7 @@ def _header_problems(handle: object, infos: list[zipfile.ZipInfo]) -> list[str]:
                 f"member {shown}: local header says {usize} bytes ({csize} compressed), "
                 f"the directory says {info.file_size} ({info.compress_size} compressed)"
             )
-        end = info.header_offset + _LOCAL_HEADER.size + nlen + elen + info.compress_size
+        end = info.header_offset + LOCAL_HEADER.size + nlen + elen + info.compress_size
         if end > size:
             problems.append(f"member {shown} runs past the end of the file")
     return problems

@@ -126,6 +126,37 @@ def test_local_header_disagreeing_with_central_directory(
     refused(venv, wheel, f"{NAME}/mod.py", "local header")
 
 
+@pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED])
+def test_damaged_member_data_is_refused_and_never_stored(
+    tmp_path: Path, venv: Path, method: int
+) -> None:
+    """A member whose bytes no longer match their CRC-32 (a flipped bit on disk or on
+    the way) stops the install while unpacking; the store keeps no entry of it."""
+    wheel = craft(tmp_path / "w", [(f"{NAME}/mod.py", b"a = 1\n" * 2000)])
+    with zipfile.ZipFile(wheel) as archive:
+        infos = [archive.getinfo(name) for name in archive.namelist()]
+    rewritten = tmp_path / "rewritten"
+    rewritten.mkdir()
+    with zipfile.ZipFile(wheel) as old, zipfile.ZipFile(rewritten / wheel.name, "w") as new:
+        for info in infos:
+            content = old.read(info)
+            info.compress_type = method
+            new.writestr(info, content)
+    data = bytearray((rewritten / wheel.name).read_bytes())
+    with zipfile.ZipFile(rewritten / wheel.name) as archive:
+        info = archive.getinfo(f"{NAME}/mod.py")
+    name_length, extra_length = struct.unpack_from("<HH", data, info.header_offset + 26)
+    data[info.header_offset + 30 + name_length + extra_length + info.compress_size // 2] ^= 0xFF
+    wheel.write_bytes(bytes(data))
+    refused(
+        venv, wheel, f"{NAME}/mod.py", "damaged", "CRC-32" if method == zipfile.ZIP_STORED else ""
+    )
+    store = tmp_path / "xdg-cache" / "roost" / "unpacked"
+    assert not store.exists() or not any(
+        (entry / "manifest.json").exists() for entry in store.iterdir()
+    )
+
+
 def test_zip_bomb_ratio_is_refused(tmp_path: Path, venv: Path) -> None:
     wheel = craft(tmp_path / "w", [(f"{NAME}/zeros.bin", bytes(3 << 20))])
     refused(venv, wheel, f"{NAME}/zeros.bin", "zip bomb")
