@@ -222,22 +222,17 @@ def _write_all(fd: int, data: bytes | bytearray) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _rehash(target: str, record: Any) -> Any:
-    """The hasher RECORD's algorithm (not sha256) gives for the file written at *target*."""
-    hasher = hashlib.new(record.hash_.name)
+def _rehash(target: str, algorithm: str) -> str:
+    """The digest by *algorithm* (RECORD's, when not sha256) of the file at *target*."""
+    hasher = hashlib.new(algorithm)
     with open(target, "rb") as handle:
         while chunk := handle.read(_CHUNK):
             hasher.update(chunk)
-    return hasher
+    return _b64(hasher.digest())
 
 
 def _b64(digest: bytes) -> str:
     return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
-
-
-def _matches(record: Any, digest: Any, size: int) -> bool:
-    """Whether what was unpacked has the hash and size *record* (a RecordEntry) says."""
-    return bool(_b64(digest.digest()) == record.hash_.value and size == record.size)
 
 
 def _load(root: Path) -> UnpackedWheel | None:
@@ -259,7 +254,7 @@ def _load(root: Path) -> UnpackedWheel | None:
 def _unpack(wheel: Path, into: Path) -> None:
     """Unpack *wheel* into *into*/tree, checking every member against RECORD, then write
     the manifest (the completion marker)."""
-    from installer.records import RecordEntry, parse_record_file
+    from installer.records import parse_record_file
     from installer.sources import WheelFile
     from installer.utils import make_file_executable, parse_metadata_file
 
@@ -282,6 +277,7 @@ def _unpack(wheel: Path, into: Path) -> None:
             raise RecordMismatch([f"Incompatible Wheel-Version {version}, only 1.x is supported"])
         tree = into / TREE
         tree.mkdir()
+        inside = str(tree) + os.sep
         members: list[list[object]] = []
         issues: list[str] = []
         made_dirs: set[str] = set()
@@ -290,24 +286,26 @@ def _unpack(wheel: Path, into: Path) -> None:
             if name.endswith("/"):
                 continue
             target = os.path.normpath(os.path.join(tree, name))
-            if not target.startswith(str(tree) + os.sep):
+            if not target.startswith(inside):
                 raise RecordMismatch([f"{name} would be unpacked outside the store"])
             parent = os.path.dirname(target)
             if parent not in made_dirs:
                 os.makedirs(parent, exist_ok=True)
                 made_dirs.add(parent)
-            fields = records.get(name)
-            record = RecordEntry.from_elements(*fields) if fields else None
             sha, size, mtime = _extract(archive, handle, info, target)
             mode = info.external_attr >> 16
             executable = bool(mode and stat.S_ISREG(mode) and mode & 0o111)
             if executable:
                 make_file_executable(Path(target))
-            if record is not None and record.hash_ is not None:
-                check = sha if record.hash_.name == "sha256" else _rehash(target, record)
-                if not _matches(record, check, size):
+            digest = _b64(sha.digest())
+            # validate_record has parsed every row already: "algorithm=value", size.
+            fields = records.get(name)
+            if fields and fields[1]:
+                algorithm, _, expected = fields[1].partition("=")
+                actual = digest if algorithm == "sha256" else _rehash(target, algorithm)
+                if actual != expected or int(fields[2]) != size:
                     issues.append(f"In {wheel}, hash / size of {name} didn't match RECORD")
-            members.append([name, _b64(sha.digest()), size, executable, mtime])
+            members.append([name, digest, size, executable, mtime])
     if issues:
         raise RecordMismatch(issues)
     manifest = {

@@ -7,6 +7,7 @@ byte-for-byte what it was (tests/support/envs.manifest).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import struct
 import warnings
@@ -198,6 +199,35 @@ def test_record_hash_mismatch(tmp_path: Path, venv: Path) -> None:
         tampered={f"{NAME}/mod.py": b"a = 666\n"},
     )
     refused(venv, wheel, f"{NAME}/mod.py", wheel.name)
+
+
+@pytest.mark.parametrize("matches", [True, False])
+def test_record_rows_hashed_with_another_algorithm(
+    tmp_path: Path, venv: Path, matches: bool
+) -> None:
+    """RECORD may use any hashlib-guaranteed algorithm; a sha512 row is checked with
+    sha512 against the unpacked file, not taken on trust."""
+    content = b"b = 2\n"
+    wheel = craft(tmp_path / "w", [(f"{NAME}/mod.py", content)])
+    digest = hashlib.sha512(content if matches else b"b = 3\n").digest()
+    row = f"{NAME}/mod.py,sha512={base64.urlsafe_b64encode(digest).decode().rstrip('=')},6"
+    with zipfile.ZipFile(wheel) as archive:
+        items = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in items:
+            if info.filename == f"{INFO}/RECORD":
+                lines = data.decode().splitlines()
+                data = "\n".join(
+                    row if line.startswith(f"{NAME}/mod.py,") else line for line in lines
+                ).encode()
+            archive.writestr(info, data)
+    if not matches:
+        refused(venv, wheel, f"{NAME}/mod.py", "didn't match RECORD")
+        return
+    result = run_roost("install", "--python", str(venv), str(wheel))
+    assert result.returncode == 0, result.stderr
+    site = next((venv.parent.parent / "lib").glob("python*/site-packages"))
+    assert (site / NAME / "mod.py").read_bytes() == content
 
 
 def test_file_missing_from_record(tmp_path: Path, venv: Path) -> None:
