@@ -8,7 +8,6 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -248,14 +247,13 @@ class CountingTLSServer:
 def test_tls_verification_failure_is_not_retried(venv: Path, tmp_home: dict[str, str]) -> None:
     server = CountingTLSServer(server_context(trustme.CA()))
     try:
-        started = time.monotonic()
         url = f"https://127.0.0.1:{server.port}/simple"
         code, output = install(venv, url, "--retries", "4", env=tmp_home)
         assert code != 0
         assert "TLS verification failed for 127.0.0.1" in output
+        # One connection: a retry would have connected again (the count, not the
+        # clock, is the proof; timing assertions are not allowed in tests).
         assert server.connections == 1
-        # Four retries would have slept 3.75 s in backoff alone.
-        assert time.monotonic() - started < 3.7
     finally:
         server.close()
 
