@@ -302,9 +302,11 @@ class Unpacker:
     """:func:`prepare` for each wheel of a plan as soon as it is handed over, on one
     thread per CPU, so wheels unpack while later ones still download.
 
-    zlib and hashlib release the GIL, so threads decompress in parallel; more threads
-    than CPUs only fight over it (97 wheels on 2 CPUs: 1.9 s with 2 threads, 2.1 s
-    with 3, 2.7 s with 4: every file is a few syscalls, each one a GIL handover).
+    libdeflate and hashlib release the GIL, so threads inflate and hash in parallel;
+    more threads than CPUs only fight over it (97 wheels on 2 CPUs, with zipfile's
+    reader: 1.9 s with 2 threads, 2.1 s with 3, 2.7 s with 4: every file is a few
+    syscalls, each one a GIL handover). Processes would use the CPUs fully, at 25-40 MiB
+    each; docs/benchmarks.md has the measurements.
     """
 
     def __init__(self, store: UnpackedStore, log: Callable[[str], None] = lambda _: None):
