@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.parse
-import urllib.request
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +21,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from roost.installed import InstalledDist, scan
-from roost.types import Settings, Target
+from roost.types import Settings, Target, file_url_path
 
 #: Names pip never reports (old stdlib back-ports that once had metadata).
 STDLIB_NAMES = frozenset({"python", "wsgiref", "argparse"})
@@ -148,13 +146,6 @@ def direct_url(dist: InstalledDist) -> dict[str, Any] | None:
     return data
 
 
-def url_to_path(url: str) -> str:
-    """The local path of a ``file:`` URL."""
-    parts = urllib.parse.urlsplit(url)
-    netloc = parts.netloc if parts.netloc not in ("", "localhost") else ""
-    return urllib.request.url2pathname(("//" + netloc if netloc else "") + parts.path)
-
-
 def editable_location(dist: InstalledDist) -> str | None:
     """The project directory of an editable install (PEP 610 ``dir_info.editable``)."""
     data = direct_url(dist)
@@ -162,7 +153,7 @@ def editable_location(dist: InstalledDist) -> str | None:
         return None
     info = data.get("dir_info")
     if isinstance(info, dict) and info.get("editable") and data["url"].startswith("file:"):
-        return url_to_path(data["url"])
+        return file_url_path(data["url"])
     return None
 
 

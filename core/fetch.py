@@ -20,12 +20,11 @@ import zipfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
+from urllib.parse import urlsplit
 
 from roost.errors import HashMismatchError, InstallError, NetworkError
 from roost.http import Client, check_hashes, file_hashes, origin_of
-from roost.types import Link, redact_url
+from roost.types import Link, file_url_path, redact_url
 from roost.wheel_cache import WheelCache
 
 #: Downloads run side by side, over the one client's connection pool.
@@ -37,7 +36,7 @@ def local_path(url: str) -> Path | None:
     parts = urlsplit(url)
     if parts.scheme != "file":
         return None
-    return Path(url2pathname(unquote(parts.path)))
+    return Path(file_url_path(url))
 
 
 def metadata_from_wheel(path: Path) -> str:

@@ -17,7 +17,6 @@ import os
 import re
 import shlex
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,7 +27,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from roost.errors import RequirementError
-from roost.types import redact_url
+from roost.types import file_url_path, redact_url
 
 __all__ = [
     "ParsedRequirement",
@@ -233,7 +232,7 @@ def _parse_requirement(text: str, origin: str, shown: str) -> ParsedRequirement:
     if _is_url(text):
         url = text
         if url.startswith("file:") and "../" in url:
-            local = urllib.request.url2pathname(urllib.parse.urlsplit(url).path)
+            local = file_url_path(url)
             url = _path_to_url(local)
     else:
         path = os.path.normpath(os.path.abspath(text))
@@ -406,7 +405,7 @@ class _Collector:
         kind = "constraints" if file.constraint else "requirements"
         shown, path = _redact_text(file.name), file.name
         if path.lower().startswith("file:"):
-            path = urllib.request.url2pathname(urllib.parse.urlsplit(path).path)
+            path = file_url_path(path)
         elif _REMOTE_RE.match(path):
             if self.fetch is None:
                 _fail(origin, f"cannot fetch {kind} file {shown}: no fetcher given")

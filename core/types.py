@@ -18,6 +18,18 @@ NormalizedName = NewType("NormalizedName", str)
 SCHEME_KEYS = ("purelib", "platlib", "headers", "scripts", "data")
 
 
+def file_url_path(url: str) -> str:
+    """The filesystem path a ``file:`` URL names (``file://localhost/x`` and, on
+    Windows, ``file://server/share/x`` included), its percent-escapes decoded once."""
+    # Here, not at the top: urllib.request brings http.client and ssl (10 ms) into
+    # every start-up.
+    from urllib.request import url2pathname
+
+    parts = urlsplit(url)
+    netloc = "" if parts.netloc in ("", "localhost") else parts.netloc
+    return url2pathname(f"//{netloc}{parts.path}" if netloc else parts.path)
+
+
 def redact_url(url: str) -> str:
     """Return *url* with any password (or lone token) replaced by ``****``."""
     parts = urlsplit(url)

@@ -17,8 +17,7 @@ from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel
 
 from roost.errors import IndexAccessError
 from roost.hookspecs import hookimpl
-from roost.plugins.simple_index import file_url_path
-from roost.types import IndexSource, Link, NormalizedName, ProjectLinks, redact_url
+from roost.types import IndexSource, Link, NormalizedName, ProjectLinks, file_url_path, redact_url
 
 if TYPE_CHECKING:
     from roost.http import Client
@@ -55,7 +54,7 @@ def _read_page(source: IndexSource, client: Client) -> tuple[Link, ...] | None:
 
     scheme = urlsplit(source.url).scheme.lower()
     if scheme == "file":
-        path = file_url_path(source.url)
+        path = Path(file_url_path(source.url))
         try:
             text = path.read_bytes().decode("utf-8", errors="replace")
         except FileNotFoundError:
@@ -90,7 +89,7 @@ def all_links(source: IndexSource, client: Client) -> tuple[Link, ...] | None:
     """Every file a find-links location offers, None when the location does not exist."""
     scheme = urlsplit(source.url).scheme.lower()
     if scheme == "file":
-        path = file_url_path(source.url)
+        path = Path(file_url_path(source.url))
         if path.is_dir():
             try:
                 return _directory_links(path, source)

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from roost.errors import IndexAccessError
 from roost.hookspecs import hookimpl
-from roost.types import IndexSource, Link, NormalizedName, ProjectLinks, redact_url
+from roost.types import IndexSource, Link, NormalizedName, ProjectLinks, file_url_path, redact_url
 
 if TYPE_CHECKING:
     from roost.http import Client
@@ -37,18 +37,6 @@ _HTML_TYPES = frozenset(
         "text/html",
     }
 )
-
-
-def file_url_path(url: str) -> Path:
-    """The local path of a file:// URL (``file://localhost/x`` included)."""
-    parts = urlsplit(url)
-    if parts.netloc not in ("", "localhost"):
-        from urllib.request import url2pathname
-
-        return Path(url2pathname(f"//{parts.netloc}{parts.path}"))
-    from urllib.request import url2pathname
-
-    return Path(url2pathname(parts.path))
 
 
 def parse_by_content_type(
@@ -92,7 +80,7 @@ def _lookup_http(project: NormalizedName, source: IndexSource, client: Client) -
 def _lookup_file(project: NormalizedName, source: IndexSource) -> ProjectLinks:
     from roost.simple_parse import parse_html_page, parse_json_page
 
-    project_dir = file_url_path(source.url) / project
+    project_dir = Path(file_url_path(source.url)) / project
     page_url = project_dir.absolute().as_uri() + "/"
     html_page = project_dir / "index.html"
     json_page = project_dir / "index.json"

@@ -12,7 +12,7 @@ from roost.http import Client
 from roost.manager import Manager
 from roost.plugins import find_links, simple_index
 from roost.plugins.index_sources import as_url, sources_from_settings
-from roost.types import IndexSource, NormalizedName, Settings, SettingsLayer
+from roost.types import IndexSource, NormalizedName, Settings, SettingsLayer, file_url_path
 from tests.support.envs import isolated_manager
 from tests.support.index import PackageIndex
 from tests.support.server import Fault, IndexServer
@@ -89,7 +89,7 @@ def test_file_index_html(corpus_index: PackageIndex, client: Client) -> None:
     names = sorted(link.filename for link in found.links)
     assert names == sorted(e.filename for e in corpus_index.files_of("alpha"))
     for link in found.links:
-        assert Path(simple_index.file_url_path(link.url)).is_file()
+        assert Path(file_url_path(link.url)).is_file()
         assert link.hashes["sha256"]
     yanked = [link for link in found.links if link.yanked is not None]
     assert [(link.filename, link.yanked) for link in yanked] == [

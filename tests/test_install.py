@@ -222,6 +222,19 @@ def test_local_wheel_path_gets_direct_url(tmp_path: Path, venv: Path) -> None:
         source.validate_record()
 
 
+def test_file_url_with_percent_signs_in_its_path(tmp_path: Path, venv: Path) -> None:
+    """A file: URL's escapes are decoded once: the folder "100%41 x" is
+    ``100%2541%20x`` in the URL, and decoding twice would look in "100A x"."""
+    wheel = build_wheel(WheelSpec("pctpkg", "1.0"), tmp_path / "100%41 x")
+    (tmp_path / "100A x").mkdir()  # where a second decoding would look
+    result = roost_ok("install", "--python", str(venv), f"pctpkg @ {wheel.as_uri()}")
+    assert "Successfully installed pctpkg-1.0" in result.stdout
+    direct = json.loads(
+        (site_packages(venv) / "pctpkg-1.0.dist-info" / "direct_url.json").read_text()
+    )
+    assert direct["url"] == wheel.as_uri()
+
+
 def test_no_index_configured_says_how_to_set_one(venv: Path) -> None:
     result = run_roost("install", "--python", str(venv), "six")
     assert result.returncode != 0
