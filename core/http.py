@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import ssl
 import sys
 import threading
 import time
@@ -36,6 +35,7 @@ from roost.http_route import Router, host_matches, is_loopback, no_proxy_matches
 from roost.types import Settings, redact_url
 
 if TYPE_CHECKING:
+    import ssl
     from types import TracebackType
 
     import httpx
@@ -78,6 +78,8 @@ def origin_of(url: str) -> str:
 
 
 def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
+    import ssl  # loaded by httpx already; not at the top, which every start-up pays
+
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, ssl.SSLError):
@@ -533,6 +535,8 @@ def file_hashes(path: Path, names: tuple[str, ...] = ("sha256",)) -> dict[str, s
 
 def apply_tls_settings(context: ssl.SSLContext, settings: Settings) -> ssl.SSLContext:
     """Add ``cert`` (a CA bundle) and ``client-cert`` (PEM with key) to *context*."""
+    import ssl
+
     for key, load in (
         ("cert", lambda path: context.load_verify_locations(cafile=path)),
         ("client-cert", context.load_cert_chain),
@@ -550,6 +554,8 @@ def apply_tls_settings(context: ssl.SSLContext, settings: Settings) -> ssl.SSLCo
 
 
 def _tls_message(shown: str, failure: ssl.SSLError) -> str:
+    import ssl
+
     host = urlsplit(shown).hostname or shown
     if isinstance(failure, ssl.SSLCertVerificationError):
         detail = failure.verify_message or str(failure)

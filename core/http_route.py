@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import ssl
 import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -20,6 +19,8 @@ from roost.errors import ConfigError
 from roost.types import Settings, redact_url
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
 
 
@@ -162,6 +163,8 @@ class Router:
 
 
 def _unverified_context(settings: Settings) -> ssl.SSLContext:
+    import ssl
+
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE

@@ -8,7 +8,6 @@ back to Python's default context with the same ``--cert``/``--client-cert``.
 
 from __future__ import annotations
 
-import ssl
 from typing import TYPE_CHECKING
 
 import click
@@ -16,6 +15,8 @@ import click
 from roost.hookspecs import hookimpl
 
 if TYPE_CHECKING:
+    import ssl
+
     from roost.types import Settings
 
 NETWORK_COMMANDS = frozenset({"install", "download", "list"})
@@ -37,6 +38,10 @@ def roost_add_options(command: str) -> list[click.Option]:
 
 @hookimpl(trylast=True)
 def roost_ssl_context(settings: Settings) -> ssl.SSLContext:
+    # Here, not at the top: ssl costs 6 ms of start-up that commands which never
+    # connect (and installs that fetch nothing) need not pay.
+    import ssl
+
     import truststore
 
     from roost.http import apply_tls_settings
