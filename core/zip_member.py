@@ -40,6 +40,9 @@ def read_whole(handle: BinaryIO, info: zipfile.ZipInfo) -> bytes | bytearray | N
     member's local header, data or CRC-32 are not what the central directory says."""
     if (
         info.file_size > WHOLE_LIMIT
+        # The directory's compressed size is what gets read: a member claiming a huge
+        # one (up to the whole archive) is streamed, never read into memory at once.
+        or info.compress_size > WHOLE_LIMIT
         or info.flag_bits & _ENCRYPTED
         or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
     ):

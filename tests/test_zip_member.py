@@ -55,6 +55,15 @@ def test_big_members_are_left_to_zipfile(tmp_path: Path) -> None:
     assert got["edge.bin"] == bytes(WHOLE_LIMIT)
 
 
+def test_a_member_claiming_a_huge_compressed_size_is_not_read_whole(tmp_path: Path) -> None:
+    path = make_zip(tmp_path / "a.zip", {"small.py": MEMBERS["small.py"]}, zipfile.ZIP_DEFLATED)
+    with open(path, "rb") as handle, zipfile.ZipFile(handle) as archive:
+        info = archive.getinfo("small.py")
+        info.compress_size = WHOLE_LIMIT + 1
+        # Streamed by zipfile instead (which then finds the archive too short).
+        assert read_whole(handle, info) is None
+
+
 def _data_offset(path: Path, name: str) -> tuple[bytearray, int, int]:
     """The archive's bytes, and where *name*'s data starts and how long it is."""
     data = bytearray(path.read_bytes())
