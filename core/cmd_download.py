@@ -67,7 +67,7 @@ def download_command() -> click.Command:
     @click.option("--no-deps", is_flag=True, help="Do not download dependencies.")
     @click.option("--pre", is_flag=True, help="Allow pre-releases.")
     @click.option("--cache-dir", metavar="DIR", help="Cache directory.")
-    @click.option("--no-cache-dir", is_flag=True, help="Use no cache.")
+    @click.option("--no-cache-dir", "--no-cache", is_flag=True, help="Use no cache.")
     @python_option
     @index_options
     @click.pass_context

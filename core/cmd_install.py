@@ -77,7 +77,7 @@ def install_command() -> click.Command:
         "copies when the cache is on another filesystem), copies, or symlinks.",
     )
     @click.option("--cache-dir", metavar="DIR", help="Cache directory.")
-    @click.option("--no-cache-dir", is_flag=True, help="Use no cache.")
+    @click.option("--no-cache-dir", "--no-cache", is_flag=True, help="Use no cache.")
     @click.pass_context
     def install(ctx: click.Context, /, **_: Any) -> None:
         """Install packages (names, requirement specifiers, wheel paths or URLs)."""

@@ -197,10 +197,12 @@ def test_credentials_never_readable_in_the_cache(
         assert secret.encode() not in raw and b"alice" not in raw
 
 
+@pytest.mark.parametrize("flag", ["--no-cache-dir", "--no-cache"])
 def test_no_cache_dir_writes_no_http_folder(
-    server: ConditionalServer, tmp_home: dict[str, str], tmp_path: Path
+    server: ConditionalServer, tmp_home: dict[str, str], tmp_path: Path, flag: str
 ) -> None:
-    dry_run(tmp_home, tmp_path, server.url, "--no-cache-dir", "delta")
+    """pip's spelling and uv's both turn the cache off."""
+    dry_run(tmp_home, tmp_path, server.url, flag, "delta")
     assert not (Path(tmp_home["HOME"]) / ".cache" / "roost" / "http").exists()
     assert not any("If-None-Match" in r.headers for r in server.requests)
 
