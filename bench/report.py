@@ -34,9 +34,11 @@ def summarise(samples: list[Sample], installed: list[int] | None = None) -> Summ
     """Medians of the successful runs of one tool in one mode, and every failure."""
     ok = [s for s in samples if s.ok]
     peaks = [s.maxrss_kb for s in ok if s.maxrss_kb >= 0]
+    trees = [s.tree_peak_kb for s in ok if s.tree_peak_kb >= 0]
     return {
         "median_s": statistics.median(s.seconds for s in ok) if ok else None,
         "median_maxrss_kb": statistics.median(peaks) if peaks else None,
+        "median_tree_peak_kb": statistics.median(trees) if trees else None,
         "ok_runs": len(ok),
         "runs": [asdict(s) for s in samples],
         "installed_dists": installed or [],
@@ -76,9 +78,10 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     checks.append(_check("roost --version / python -c pass", startup, STARTUP_TARGET))
     for mode in ("cold", "warm"):
         tools = large.get(mode, {}).get("tools", {})
+        # The whole tree: roost's unpack helper counts, and so do both of pip's processes.
         mem = ratio(
-            tools.get("roost", {}).get("median_maxrss_kb"),
-            tools.get("pip", {}).get("median_maxrss_kb"),
+            tools.get("roost", {}).get("median_tree_peak_kb"),
+            tools.get("pip", {}).get("median_tree_peak_kb"),
         )
         checks.append(_check(f"large {mode}: peak memory roost/pip", mem, 1.0))
     return checks
@@ -136,7 +139,8 @@ def markdown(results: dict[str, Any]) -> str:
             lines.append(f"| {MODE_TITLES[mode]} | " + " | ".join(cells) + " |")
         lines.append("")
     lines += [
-        "### Peak memory (MiB: max RSS of the tool's largest process, median)",
+        "### Peak memory (MiB, median: all the tool's processes at once, sampled every "
+        "10 ms / its largest process)",
         "",
         "| set | mode | roost | pip | uv |",
         "|---|---|---:|---:|---:|",
@@ -146,7 +150,10 @@ def markdown(results: dict[str, Any]) -> str:
             if mode in modes:
                 tools = modes[mode]["tools"]
                 cells = [
-                    _mib(tools.get(t, {}).get("median_maxrss_kb")) for t in ("roost", "pip", "uv")
+                    _mib(tools.get(t, {}).get("median_tree_peak_kb"))
+                    + " / "
+                    + _mib(tools.get(t, {}).get("median_maxrss_kb"))
+                    for t in ("roost", "pip", "uv")
                 ]
                 lines.append(f"| {name} | {mode} | " + " | ".join(cells) + " |")
     startup = results.get("startup")

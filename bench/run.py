@@ -144,7 +144,8 @@ def bench_set(
                 )
                 _say(
                     f"  {name} {mode:<7} {tool:<5} run {run + 1}/{runs}: {outcome}, "
-                    f"{sample.maxrss_kb / 1024:.0f} MiB"
+                    f"{sample.tree_peak_kb / 1024:.0f} MiB in all, "
+                    f"{sample.maxrss_kb / 1024:.0f} MiB largest process"
                 )
         tools_summary = {tool: summarise(samples[tool], counts[tool]) for tool in tools}
         results[mode] = {"tools": tools_summary, "ratios": mode_ratios(tools_summary)}
