@@ -26,11 +26,13 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from roost.errors import InstallError
-from roost.http import file_hashes
 from roost.zip_member import read_whole
+
+if TYPE_CHECKING:
+    from roost.unpack_helper import UnpackHelper
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -112,7 +114,7 @@ class UnpackedStore:
     def lookup(self, wheel: Path, digest: str | None = None) -> tuple[str, UnpackedWheel | None]:
         """The sha256 of *wheel* (*digest*, when the caller has it), and its intact entry
         if the store has one."""
-        digest = digest or file_hashes(wheel)["sha256"]
+        digest = digest or _sha256(wheel)
         return digest, self.find(digest)
 
     def entries(self) -> list[tuple[Path, str]]:
@@ -146,13 +148,16 @@ class UnpackedStore:
         found = _load(self.entry_path(sha256))
         return found if found is not None and found.intact() else None
 
-    def ensure(self, wheel: Path, digest: str | None = None) -> UnpackedWheel:
+    def ensure(
+        self, wheel: Path, digest: str | None = None, helper: UnpackHelper | None = None
+    ) -> UnpackedWheel:
         """The intact entry for *wheel*, unpacking (and RECORD-checking) it if needed.
 
-        *digest* is the wheel's sha256 when the caller has it already.
+        *digest* is the wheel's sha256 when the caller has it already; *helper*, when
+        given and free, unpacks it in its own process.
         Raises :class:`RecordMismatch` when the wheel's members disagree with its RECORD.
         """
-        digest = digest or file_hashes(wheel)["sha256"]
+        digest = digest or _sha256(wheel)
         final = self.entry_path(digest)
         found = _load(final)
         if found is not None and found.intact():
@@ -161,7 +166,11 @@ class UnpackedStore:
         self.root.mkdir(parents=True, exist_ok=True)
         temp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.root))
         try:
-            _unpack(wheel, temp)
+            if helper is None or not helper.unpack(wheel, temp):
+                # A helper that died part-way may have left files: start clean.
+                shutil.rmtree(temp / TREE, ignore_errors=True)
+                (temp / MANIFEST).unlink(missing_ok=True)
+                _unpack(wheel, temp)
             current = _load(final)
             if current is not None and current.intact():
                 return current  # another run finished first
@@ -189,6 +198,13 @@ class UnpackedStore:
         if made is None:
             raise InstallError(f"the unpacked copy of {wheel.name} in {final} vanished")
         return made
+
+
+def _sha256(wheel: Path) -> str:
+    # Imported here: the unpack helper process needs nothing of roost.http.
+    from roost.http import file_hashes
+
+    return file_hashes(wheel)["sha256"]
 
 
 def _extract(

@@ -1,0 +1,172 @@
+"""The unpack helper process (roost.unpack_helper): the same store entries and the same
+failures as unpacking in-process, and a helper that dies is replaced by in-process
+unpacking from a clean directory."""
+
+from __future__ import annotations
+
+import os
+import struct
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from roost.unpack_helper import UnpackFailed, UnpackHelper
+from roost.unpacked import RecordMismatch, UnpackedStore, UnpackedWheel, _unpack
+from tests.support.wheels import WheelSpec, build_wheel
+
+SPEC = WheelSpec(
+    "helped",
+    "1.0",
+    console_scripts={"helped": "helped:main"},
+    files={"helped/data.txt": "some data\n", "helped/sub/deep.py": "VALUE = 3\n"},
+    data={"scripts/helped-tool": "#!python\nprint('tool')\n", "purelib/extra.py": "X = 1\n"},
+)
+
+
+@pytest.fixture
+def helper() -> Iterator[UnpackHelper]:
+    made = UnpackHelper()
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+def tree_of(entry: UnpackedWheel) -> dict[str, tuple[bytes, bool]]:
+    return {
+        member.path: ((entry.tree / member.path).read_bytes(), member.executable)
+        for member in entry.members
+    }
+
+
+def without_mtimes(entry: UnpackedWheel) -> list[tuple[str, str, int, bool]]:
+    return [(m.path, m.sha256, m.size, m.executable) for m in entry.members]
+
+
+def test_the_helper_makes_the_entry_unpacking_in_process_makes(
+    tmp_path: Path, helper: UnpackHelper
+) -> None:
+    wheel = build_wheel(SPEC, tmp_path / "wheels")
+    here = UnpackedStore(tmp_path / "here").ensure(wheel)
+    there = UnpackedStore(tmp_path / "there").ensure(wheel, helper=helper)
+    assert helper.pid is not None  # it really ran in the helper
+    assert without_mtimes(there) == without_mtimes(here)
+    assert tree_of(there) == tree_of(here)
+    assert (there.dist_info_dir, there.data_dir, there.root_is_purelib) == (
+        here.dist_info_dir,
+        here.data_dir,
+        here.root_is_purelib,
+    )
+    assert there.intact()
+
+
+def _damaged(wheel: Path) -> None:
+    """Flip a byte in the middle of one member's compressed data."""
+    data = bytearray(wheel.read_bytes())
+    with zipfile.ZipFile(wheel) as archive:
+        info = archive.getinfo("helped/data.txt")
+    name_length, extra_length = struct.unpack_from("<HH", data, info.header_offset + 26)
+    start = info.header_offset + 30 + name_length + extra_length
+    data[start + info.compress_size // 2] ^= 0xFF
+    wheel.write_bytes(bytes(data))
+
+
+def _tampered(wheel: Path) -> None:
+    """Rewrite one member so it no longer matches its RECORD row."""
+    with zipfile.ZipFile(wheel) as archive:
+        items = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, content in items:
+            archive.writestr(info, b"changed\n" if info.filename.endswith("deep.py") else content)
+
+
+@pytest.mark.parametrize("damage", [_damaged, _tampered])
+def test_failures_come_back_as_in_process(
+    tmp_path: Path, helper: UnpackHelper, damage: Callable[[Path], None]
+) -> None:
+    wheel = build_wheel(SPEC, tmp_path / "wheels")
+    damage(wheel)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with pytest.raises(Exception) as in_process:
+        _unpack(wheel, tmp_path / "a")
+    with pytest.raises(Exception) as helped:
+        helper.unpack(wheel, tmp_path / "b")
+    assert str(helped.value) == str(in_process.value)
+    if isinstance(in_process.value, RecordMismatch):
+        assert isinstance(helped.value, RecordMismatch)
+        assert helped.value.issues == in_process.value.issues
+    else:
+        assert isinstance(helped.value, UnpackFailed)
+        assert "is damaged" in str(helped.value)
+
+
+def test_file_system_errors_come_back_as_os_errors(tmp_path: Path, helper: UnpackHelper) -> None:
+    wheel = build_wheel(SPEC, tmp_path / "wheels")
+    missing = tmp_path / "no" / "such" / "folder"
+    with pytest.raises(OSError) as in_process:
+        _unpack(wheel, missing)
+    with pytest.raises(OSError) as helped:
+        helper.unpack(wheel, missing)
+    assert helped.value.errno == in_process.value.errno
+    assert helped.value.filename == in_process.value.filename
+
+
+class _DyingHelper(UnpackHelper):
+    """A helper whose process writes part of the tree and dies without answering."""
+
+    def _start(self) -> subprocess.Popen[str] | None:
+        code = (
+            "import json, os, sys; wheel, into = json.loads(sys.stdin.readline()); "
+            "os.makedirs(os.path.join(into, 'tree', 'helped')); "
+            "open(os.path.join(into, 'tree', 'helped', 'half.py'), 'w').write('x'); "
+            "sys.exit(3)"
+        )
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        return self._process
+
+
+def test_a_helper_that_dies_part_way_is_replaced_in_process(tmp_path: Path) -> None:
+    wheel = build_wheel(SPEC, tmp_path / "wheels")
+    helper = _DyingHelper()
+    try:
+        entry = UnpackedStore(tmp_path / "store").ensure(wheel, helper=helper)
+        assert not (entry.tree / "helped" / "half.py").exists()
+        assert entry.intact()
+        expected = UnpackedStore(tmp_path / "other").ensure(wheel)
+        assert tree_of(entry) == tree_of(expected)
+        # Dropped for the rest of the run: the next wheel is not offered to it.
+        assert helper.pid is None
+        assert helper.unpack(wheel, tmp_path / "unused") is False
+        assert not (tmp_path / "unused").exists()
+    finally:
+        helper.close()
+
+
+def test_close_ends_the_helper(tmp_path: Path) -> None:
+    helper = UnpackHelper()
+    wheel = build_wheel(SPEC, tmp_path / "wheels")
+    (tmp_path / "into").mkdir()
+    assert helper.unpack(wheel, tmp_path / "into")
+    pid = helper.pid
+    assert pid is not None
+    helper.close()
+    assert helper.pid is None
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_a_busy_helper_is_not_waited_for(tmp_path: Path, helper: UnpackHelper) -> None:
+    """Threads never queue for the helper: one that finds it busy unpacks itself."""
+    wheel = build_wheel(SPEC, tmp_path / "wheels")
+    (tmp_path / "into").mkdir()
+    with helper._lock:  # as while another thread's wheel is in the helper
+        assert helper.unpack(wheel, tmp_path / "into") is False
+    assert helper.pid is None
+    assert not (tmp_path / "into" / "tree").exists()
