@@ -547,11 +547,17 @@ def _install_one(
 
 
 def _installed(item: PlanItem, scheme: Scheme, written: list[str]) -> InstalledDistribution:
-    scripts_dir = os.path.normpath(os.path.abspath(scheme.scripts))
+    inside = os.path.normpath(os.path.abspath(scheme.scripts)) + os.sep
+    # String tests, not os.path.dirname per written file (12,000 for jupyter, ~10 ms).
+    scripts = tuple(
+        rest
+        for p in written
+        if p.startswith(inside) and "/" not in (rest := p[len(inside) :]) and os.sep not in rest
+    )
     return InstalledDistribution(
         name=item.name,
         version=str(item.version),
         files=tuple(written),
-        scripts=tuple(os.path.basename(p) for p in written if os.path.dirname(p) == scripts_dir),
+        scripts=scripts,
         requested=item.requested,
     )
