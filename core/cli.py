@@ -110,8 +110,6 @@ def main(
         # Plugins cannot change the version: answer before importing any of them.
         sys.stdout.write(f"roost {__version__}\n")
         return 0
-    import traceback
-
     import click
 
     from roost.errors import RoostError
@@ -134,6 +132,8 @@ def main(
             return code
     except RoostError as exc:
         if verbose:
+            import traceback  # only here: 3 ms of every start-up otherwise
+
             traceback.print_exc()
         out.error(exc.format_message())
         return exc.exit_code
