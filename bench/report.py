@@ -170,7 +170,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines.append("|---|---:|---:|---|")
     for check in results.get("targets", []):
         met = {True: "yes", False: "**no**", None: "not measured"}[check["met"]]
-        lines.append(
-            f"| {check['target']} | {check['limit']:g} | {_times(check['value'])} | {met} |"
-        )
+        # Three decimals: with two, 0.155 against a limit of 0.15 read "0.15 ... no".
+        value = "-" if check["value"] is None else f"{check['value']:.3f}"
+        lines.append(f"| {check['target']} | {check['limit']:g} | {value} | {met} |")
     return "\n".join(lines) + "\n"
