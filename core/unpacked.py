@@ -165,8 +165,8 @@ class UnpackedStore:
         """
         digest = digest or _sha256(wheel)
         final = self.entry_path(digest)
-        found = _load(final)
-        if found is not None and found.intact():
+        found = self.find(digest)
+        if found is not None:
             return found
         # Unpacked into a private directory: a concurrent run may be doing the same.
         self.root.mkdir(parents=True, exist_ok=True)
@@ -177,14 +177,14 @@ class UnpackedStore:
                 shutil.rmtree(temp / TREE, ignore_errors=True)
                 (temp / MANIFEST).unlink(missing_ok=True)
                 _unpack(wheel, temp)
-            current = _load(final)
-            if current is not None and current.intact():
+            current = self.find(digest)
+            if current is not None:
                 return current  # another run finished first
             if os.path.lexists(final):
                 # Looked at again: another run may have renamed its entry into place
                 # between the two checks above.
-                current = _load(final)
-                if current is not None and current.intact():
+                current = self.find(digest)
+                if current is not None:
                     return current
                 # Broken or half-written: move it out of the way, never write into it.
                 self.remove(final)
@@ -193,8 +193,8 @@ class UnpackedStore:
             except OSError as exc:
                 if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY):
                     raise
-                winner = _load(final)
-                if winner is None or not winner.intact():
+                winner = self.find(digest)
+                if winner is None:
                     raise
                 return winner
         finally:
