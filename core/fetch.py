@@ -96,6 +96,11 @@ class Fetcher:
                 self._wheels[link.url] = future
             return future
 
+    def wheel_sha256(self, link: Link) -> str:
+        """The sha256 of the file of *link*, fetching it if needed: taken when the file
+        was verified, never hashed again."""
+        return self.digests[self.wheel(link).result()]
+
     def metadata(self, link: Link) -> Future[str]:
         """Start (or join) reading the core metadata of the file of *link*."""
         with self._lock:

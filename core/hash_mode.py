@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from packaging.utils import canonicalize_name
 
 from roost.errors import HashMismatchError
-from roost.http import file_hashes
 
 if TYPE_CHECKING:
     from roost.fetch import Fetcher
@@ -72,8 +71,7 @@ def check_hashed(todo: Sequence[Candidate], fetcher: Fetcher) -> None:
         link = candidate.file.link
         if fetcher.pinned.get(link.url):
             continue
-        path = fetcher.wheel(link).result()
-        digest = file_hashes(path)["sha256"]
+        digest = fetcher.wheel_sha256(link)
         missing.append(
             f"    {canonicalize_name(candidate.name)}=={candidate.version} "
             f"--hash=sha256:{digest}\n      (file {link.filename})"

@@ -372,7 +372,7 @@ def write_report(
         items.append(
             install_item(
                 url=link.url,
-                sha256=link.hashes.get("sha256") or _sha256_of(fetcher, link),
+                sha256=link.hashes.get("sha256") or fetcher.wheel_sha256(link),
                 is_direct=candidate.direct,
                 is_yanked=link.yanked is not None,
                 requested=candidate.name in extras,
@@ -386,12 +386,6 @@ def write_report(
     else:
         Path(where).write_text(text + "\n", encoding="utf-8")
         out.detail(f"report written to {where}")
-
-
-def _sha256_of(fetcher: Fetcher, link: Link) -> str:
-    from roost.http import file_hashes
-
-    return file_hashes(fetcher.wheel(link).result())["sha256"]
 
 
 def lock_path_for(settings: Settings, scheme: Scheme, out: Output) -> Path:
