@@ -37,6 +37,7 @@ from roost import __version__
 from roost.types import IndexSource, Link, NormalizedName
 
 if TYPE_CHECKING:
+    from roost.http_cache import Entry as HttpCacheEntry
     from roost.http_cache import HttpCache
     from roost.installed import InstalledDist
     from roost.plan import Resolution
@@ -143,7 +144,7 @@ def load(
         if data.get("format") != _FORMAT:
             return None
         now = time.time()
-        bodies: dict[str, bytes] = {}
+        hashed_entries: dict[str, HttpCacheEntry] = {}
         for page_key, sha256, hashed, url in data["pages"]:
             cached = http_cache.load(page_key)
             if cached is None or cached.sha256 != sha256:
@@ -151,7 +152,7 @@ def load(
             if not hashed and not cached.fresh(now):
                 return None
             if hashed:
-                bodies[url] = cached.body
+                hashed_entries[url] = cached
         resolution = _resolution(data, installed)
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -161,11 +162,12 @@ def load(
             continue
         link = candidate.file.link
         url = link.metadata_url
-        body = bodies.get(url)
+        entry = hashed_entries.get(url)
         expected = (link.metadata_hashes or {}).get("sha256")
-        if body is None or expected is None or hashlib.sha256(body).hexdigest() != expected:
+        # The entry's hash, computed once when it was loaded above.
+        if entry is None or expected is None or entry.sha256 != expected:
             return None
-        metadata[url] = body.decode("utf-8")
+        metadata[url] = entry.body.decode("utf-8")
     return Reused(resolution, metadata)
 
 
