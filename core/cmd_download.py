@@ -14,7 +14,12 @@ from typing import Any
 
 import click
 
-from roost.options import index_options, python_option, requirement_file_options
+from roost.options import (
+    cache_options,
+    index_options,
+    python_option,
+    requirement_file_options,
+)
 from roost.output import Output
 
 
@@ -66,8 +71,7 @@ def download_command() -> click.Command:
     )
     @click.option("--no-deps", is_flag=True, help="Do not download dependencies.")
     @click.option("--pre", is_flag=True, help="Allow pre-releases.")
-    @click.option("--cache-dir", metavar="DIR", help="Cache directory.")
-    @click.option("--no-cache-dir", "--no-cache", is_flag=True, help="Use no cache.")
+    @cache_options
     @python_option
     @index_options
     @click.pass_context

@@ -6,7 +6,12 @@ from typing import Any
 
 import click
 
-from roost.options import index_options, python_option, requirement_file_options
+from roost.options import (
+    cache_options,
+    index_options,
+    python_option,
+    requirement_file_options,
+)
 from roost.output import Output
 
 
@@ -76,8 +81,7 @@ def install_command() -> click.Command:
         help="How files come from the cache's unpacked wheels: hard links (the default; "
         "copies when the cache is on another filesystem), copies, or symlinks.",
     )
-    @click.option("--cache-dir", metavar="DIR", help="Cache directory.")
-    @click.option("--no-cache-dir", "--no-cache", is_flag=True, help="Use no cache.")
+    @cache_options
     @click.pass_context
     def install(ctx: click.Context, /, **_: Any) -> None:
         """Install packages (names, requirement specifiers, wheel paths or URLs)."""

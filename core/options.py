@@ -102,6 +102,12 @@ def requirement_file_options(help: str, *, constraints: bool = True) -> Callable
     return decorate
 
 
+def cache_options(f: F) -> F:
+    """``--cache-dir DIR`` and ``--no-cache-dir`` (also ``--no-cache``, uv's spelling)."""
+    f = click.option("--no-cache-dir", "--no-cache", is_flag=True, help="Use no cache.")(f)
+    return click.option("--cache-dir", metavar="DIR", help="Cache directory.")(f)
+
+
 def environment_filter_options(f: F) -> F:
     """``-l/--local``, ``--user`` and ``--path``: which installed distributions to show."""
     decorators = [
