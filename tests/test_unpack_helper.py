@@ -5,7 +5,6 @@ unpacking from a clean directory."""
 from __future__ import annotations
 
 import os
-import struct
 import subprocess
 import sys
 import zipfile
@@ -16,7 +15,7 @@ import pytest
 
 from roost.unpack_helper import UnpackFailed, UnpackHelper
 from roost.unpacked import RecordMismatch, UnpackedStore, UnpackedWheel, _unpack
-from tests.support.wheels import WheelSpec, build_wheel
+from tests.support.wheels import WheelSpec, build_wheel, flip_member_byte
 
 SPEC = WheelSpec(
     "helped",
@@ -66,13 +65,7 @@ def test_the_helper_makes_the_entry_unpacking_in_process_makes(
 
 def _damaged(wheel: Path) -> None:
     """Flip a byte in the middle of one member's compressed data."""
-    data = bytearray(wheel.read_bytes())
-    with zipfile.ZipFile(wheel) as archive:
-        info = archive.getinfo("helped/data.txt")
-    name_length, extra_length = struct.unpack_from("<HH", data, info.header_offset + 26)
-    start = info.header_offset + 30 + name_length + extra_length
-    data[start + info.compress_size // 2] ^= 0xFF
-    wheel.write_bytes(bytes(data))
+    flip_member_byte(wheel, "helped/data.txt")
 
 
 def _tampered(wheel: Path) -> None:

@@ -20,7 +20,13 @@ from roost.wheel_check import UnsafeWheelError, check_wheel
 from tests.support.envs import manifest, run_roost
 from tests.support.index import PackageIndex
 from tests.support.server import IndexServer
-from tests.support.wheels import WheelSpec, build_wheel, metadata_bytes, record_hash
+from tests.support.wheels import (
+    WheelSpec,
+    build_wheel,
+    flip_member_byte,
+    metadata_bytes,
+    record_hash,
+)
 
 NAME, VERSION = "evil", "1.0"
 INFO = f"{NAME}-{VERSION}.dist-info"
@@ -143,12 +149,8 @@ def test_damaged_member_data_is_refused_and_never_stored(
             content = old.read(info)
             info.compress_type = method
             new.writestr(info, content)
-    data = bytearray((rewritten / wheel.name).read_bytes())
-    with zipfile.ZipFile(rewritten / wheel.name) as archive:
-        info = archive.getinfo(f"{NAME}/mod.py")
-    name_length, extra_length = struct.unpack_from("<HH", data, info.header_offset + 26)
-    data[info.header_offset + 30 + name_length + extra_length + info.compress_size // 2] ^= 0xFF
-    wheel.write_bytes(bytes(data))
+    flip_member_byte(rewritten / wheel.name, f"{NAME}/mod.py")
+    wheel.write_bytes((rewritten / wheel.name).read_bytes())
     refused(
         venv, wheel, f"{NAME}/mod.py", "damaged", "CRC-32" if method == zipfile.ZIP_STORED else ""
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import random
-import struct
 import zipfile
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 
 from roost.unpacked import UnpackedStore
 from roost.zip_member import WHOLE_LIMIT, read_whole
-from tests.support.wheels import WheelSpec, build_wheel
+from tests.support.wheels import WheelSpec, build_wheel, flip_member_byte, member_data_span
 
 MEMBERS = {
     "empty.txt": b"",
@@ -64,15 +63,6 @@ def test_a_member_claiming_a_huge_compressed_size_is_not_read_whole(tmp_path: Pa
         assert read_whole(handle, info) is None
 
 
-def _data_offset(path: Path, name: str) -> tuple[bytearray, int, int]:
-    """The archive's bytes, and where *name*'s data starts and how long it is."""
-    data = bytearray(path.read_bytes())
-    with zipfile.ZipFile(path) as archive:
-        info = archive.getinfo(name)
-    name_length, extra_length = struct.unpack_from("<HH", data, info.header_offset + 26)
-    return data, info.header_offset + 30 + name_length + extra_length, info.compress_size
-
-
 @pytest.mark.parametrize(
     ("method", "why"),
     [
@@ -82,9 +72,7 @@ def _data_offset(path: Path, name: str) -> tuple[bytearray, int, int]:
 )
 def test_damaged_data_is_refused(tmp_path: Path, method: int, why: str) -> None:
     path = make_zip(tmp_path / "a.zip", MEMBERS, method)
-    data, start, length = _data_offset(path, "text.txt")
-    data[start + length // 2] ^= 0xFF
-    path.write_bytes(bytes(data))
+    flip_member_byte(path, "text.txt")
     with open(path, "rb") as handle, zipfile.ZipFile(handle) as archive:
         assert read_whole(handle, archive.getinfo("small.py")) == MEMBERS["small.py"]
         with pytest.raises(zipfile.BadZipFile, match=why):
@@ -95,9 +83,9 @@ def test_a_cut_member_is_refused(tmp_path: Path) -> None:
     path = make_zip(tmp_path / "a.zip", {"text.txt": MEMBERS["text.txt"]}, zipfile.ZIP_DEFLATED)
     with open(path, "rb") as handle, zipfile.ZipFile(handle) as archive:
         info = archive.getinfo("text.txt")
-    data, start, length = _data_offset(path, "text.txt")
+    start, length = member_data_span(path, "text.txt")
     cut = tmp_path / "cut.zip"
-    cut.write_bytes(bytes(data[: start + length // 2]))
+    cut.write_bytes(path.read_bytes()[: start + length // 2])
     with open(cut, "rb") as handle, pytest.raises(zipfile.BadZipFile, match="truncated"):
         read_whole(handle, info)
 

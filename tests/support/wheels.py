@@ -15,6 +15,7 @@ import hashlib
 import io
 import itertools
 import re
+import struct
 import tarfile
 import zipfile
 from dataclasses import dataclass, field
@@ -214,3 +215,22 @@ def build_sdist(name: str, version: str, dest: Path) -> Path:
     # mtime 0 so the same call always gives the same bytes.
     target.write_bytes(gzip.compress(raw.getvalue(), mtime=0))
     return target
+
+
+def member_data_span(archive: Path, name: str) -> tuple[int, int]:
+    """Where member *name*'s stored (compressed) data starts in *archive*, and its length."""
+    with zipfile.ZipFile(archive) as opened:
+        info = opened.getinfo(name)
+    with open(archive, "rb") as handle:
+        handle.seek(info.header_offset + 26)
+        name_length, extra_length = struct.unpack("<HH", handle.read(4))
+    return info.header_offset + 30 + name_length + extra_length, info.compress_size
+
+
+def flip_member_byte(archive: Path, name: str) -> None:
+    """Flip every bit of the byte in the middle of member *name*'s stored data, as a
+    damaged disk or transfer would."""
+    start, length = member_data_span(archive, name)
+    data = bytearray(archive.read_bytes())
+    data[start + length // 2] ^= 0xFF
+    archive.write_bytes(bytes(data))
