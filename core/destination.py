@@ -29,7 +29,8 @@ from installer.utils import Scheme as FileScheme
 
 from roost.errors import InstallError
 from roost.install import Transaction
-from roost.unpacked import Linker, Member, UnpackedWheel
+from roost.linker import CREATE_NEW, Linker
+from roost.unpacked import Member, UnpackedWheel
 
 
 def _inside(path: str, roots: Sequence[str]) -> bool:
@@ -84,8 +85,7 @@ class TransactionalDestination(SchemeDictionaryDestination):
             self.tx.move_aside(target)
             self.tx.add_created(target)
             self.written.append(str(target))
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(target, flags, 0o666)
+        fd = os.open(target, CREATE_NEW, 0o666)
         with os.fdopen(fd, "wb") as handle:
             digest, size = copyfileobj_with_hashing(stream, handle, self.hash_algorithm)
         if is_executable:

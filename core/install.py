@@ -31,8 +31,9 @@ from roost.types import InstalledDistribution, InstallEvent, Scheme, Target
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+    from roost.linker import Linker
     from roost.unpack_helper import UnpackHelper
-    from roost.unpacked import Linker, UnpackedStore, UnpackedWheel
+    from roost.unpacked import UnpackedStore, UnpackedWheel
 
 
 @dataclass(frozen=True)
@@ -447,7 +448,7 @@ def install_plan(
         entries = [None] * len(plan)
     else:
         entries = unpacked
-    from roost.unpacked import Linker
+    from roost.linker import Linker
 
     linker = Linker(link_mode or "hardlink", log)
     labels = ", ".join(f"{item.name} {item.version}" for item in plan)

@@ -9,15 +9,14 @@ thread finds it free, and costs about 25 MiB while it lives.
 
 Protocol, one JSON line each way over the helper's stdin and stdout: the request
 ``[wheel, directory]`` runs :func:`roost.unpacked._unpack`; the reply is ``["ok"]``,
-``["record", issues]``, ``["os", errno, strerror, filename]`` or ``["error", text]``,
-and the parent raises what the same failure raises in-process, with the same text.
+``["record", issues]`` or a failure as :mod:`roost.helper_process` describes it, and
+the parent raises what the same failure raises in-process, with the same text.
 A helper that cannot start, dies or answers nonsense is dropped for the rest of the
 run; the wheel it had is unpacked again in-process from a clean directory.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import subprocess
 import sys
@@ -25,13 +24,7 @@ import threading
 from pathlib import Path
 from typing import IO
 
-#: Ends the helper after a parent that stopped reading: nothing it does takes longer.
-_CLOSE_TIMEOUT = 10.0
-
-
-class UnpackFailed(Exception):
-    """A failure inside the helper other than RECORD or the file system; its text is
-    the original exception's."""
+from roost.helper_process import describe, finish, ignore_interrupts, rebuild, spawn
 
 
 class UnpackHelper:
@@ -39,8 +32,8 @@ class UnpackHelper:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._process: subprocess.Popen[str] | None = None
-        self._unusable = not sys.executable
+        self._process: subprocess.Popen[bytes] | None = None
+        self._unusable = False
 
     @property
     def pid(self) -> int | None:
@@ -70,33 +63,16 @@ class UnpackHelper:
         with self._lock:
             self._drop()
 
-    def _start(self) -> subprocess.Popen[str] | None:
-        # The parent's sys.path, so the helper imports this very roost (an editable
-        # checkout, a PYTHONPATH folder) whatever the environment says.
-        code = (
-            "import json, sys; "
-            f"sys.path[:] = json.loads({json.dumps(json.dumps(sys.path))}); "
-            "from roost.unpack_helper import main; main()"
-        )
-        try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-c", code],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
-                encoding="ascii",
-            )
-        except OSError:
-            self._unusable = True
-            return None
+    def _start(self) -> subprocess.Popen[bytes] | None:
+        self._process = spawn("roost.unpack_helper")
+        self._unusable = self._process is None
         return self._process
 
-    def _ask(self, process: subprocess.Popen[str], request: list[str]) -> list[object] | None:
+    def _ask(self, process: subprocess.Popen[bytes], request: list[str]) -> list[object] | None:
         stdin, stdout = process.stdin, process.stdout
         assert stdin is not None and stdout is not None
         try:
-            stdin.write(json.dumps(request) + "\n")
+            stdin.write(json.dumps(request).encode() + b"\n")
             stdin.flush()
             line = stdout.readline()
             reply = json.loads(line) if line else None
@@ -109,40 +85,22 @@ class UnpackHelper:
         if process is None:
             return
         self._unusable = True
-        for stream in (process.stdin, process.stdout):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
-        try:
-            process.wait(timeout=_CLOSE_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        finish(process)
 
 
 def _raise_failure(reply: list[object]) -> None:
     from roost.unpacked import RecordMismatch
 
-    kind = reply[0]
-    if kind == "ok":
+    if reply[0] == "ok":
         return
-    if kind == "record" and isinstance(reply[1], list):
+    if reply[0] == "record" and isinstance(reply[1], list):
         raise RecordMismatch([str(issue) for issue in reply[1]])
-    if kind == "os" and len(reply) == 4:
-        number, text, filename = reply[1], str(reply[2]), reply[3]
-        if not isinstance(number, int):
-            raise OSError(text)
-        raise OSError(number, text, filename) if filename else OSError(number, text)
-    raise UnpackFailed(str(reply[-1]))
+    raise rebuild(reply)
 
 
 def main() -> None:
     """The helper process: :func:`serve` on stdin and stdout."""
-    import signal
-
-    # An interrupt is the parent's to handle (it closes stdin); dying here would only
-    # turn it into a broken helper.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ignore_interrupts()
     serve(sys.stdin, sys.stdout)
 
 
@@ -158,9 +116,7 @@ def serve(source: IO[str], sink: IO[str]) -> None:
             reply = ["ok"]
         except RecordMismatch as exc:
             reply = ["record", exc.issues]
-        except OSError as exc:
-            reply = ["os", exc.errno, exc.strerror or str(exc), exc.filename]
         except Exception as exc:  # in-process, the refusal shows any error as its text
-            reply = ["error", str(exc)]
+            reply = describe(exc)
         sink.write(json.dumps(reply) + "\n")
         sink.flush()

@@ -1,5 +1,5 @@
-"""A store of unpacked wheels: ``<cache>/unpacked/<sha256 of the wheel>/``, and how files
-leave it (hard link, copy or symlink).
+"""A store of unpacked wheels: ``<cache>/unpacked/<sha256 of the wheel>/`` (how files
+leave it for an environment: :mod:`roost.linker`).
 
 An entry is ``tree/`` (the wheel's members exactly as in the archive) and
 ``manifest.json`` (its completion marker: every member's sha256, size, executable bit
@@ -23,12 +23,12 @@ import shutil
 import stat
 import tempfile
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from roost.errors import InstallError
+from roost.linker import CREATE_NEW
 from roost.zip_member import read_whole
 
 if TYPE_CHECKING:
@@ -37,18 +37,11 @@ if TYPE_CHECKING:
 FORMAT = 1
 MANIFEST = "manifest.json"
 TREE = "tree"
-LINK_MODES = ("hardlink", "copy", "symlink")
 _CHUNK = 1 << 20
 #: Reading members: big enough to serve most members from memory, small enough that
 #: two unpacking threads do not raise the peak memory of an install.
 _READ_BUFFER = 1 << 16
 _MEMBER_CHUNK = 1 << 18
-#: A new file, never through a symlink planted at its name.
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-#: errno values of os.link that mean "not here": another filesystem, or no hard links.
-_CANNOT_LINK = frozenset(
-    {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EACCES}
-)
 
 
 class RecordMismatch(InstallError):
@@ -218,7 +211,7 @@ def _extract(
 ) -> tuple[Any, int, int]:
     """Write member *info* to a new file *target*; its sha256 hasher, size and mtime."""
     data = read_whole(handle, info)
-    fd = os.open(target, _CREATE, 0o666)
+    fd = os.open(target, CREATE_NEW, 0o666)
     try:
         if data is not None:
             sha = hashlib.sha256(data)
@@ -340,46 +333,3 @@ def _unpack(wheel: Path, into: Path) -> None:
         "members": members,
     }
     (into / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
-
-
-class Linker:
-    """Puts store files into an environment by one link mode for a whole run.
-
-    ``hardlink`` (the default) falls back to copying, for the rest of the run, the first
-    time the filesystem refuses a hard link (another filesystem, or none supported).
-    Every method fails with :class:`FileExistsError` if the target exists, as an
-    ``O_EXCL`` open does, and never follows a symlink at the target.
-    """
-
-    def __init__(self, mode: str = "hardlink", log: Callable[[str], None] = lambda _: None):
-        if mode not in LINK_MODES:
-            raise InstallError(f"unknown link mode {mode!r}: use one of {', '.join(LINK_MODES)}")
-        self.mode = mode
-        self._log = log
-
-    def place(self, source: str, target: str, executable: bool) -> None:
-        """Create *target* with the content of the store file *source*."""
-        if self.mode == "hardlink":
-            try:
-                os.link(source, target, follow_symlinks=False)
-                return
-            except OSError as exc:
-                if exc.errno not in _CANNOT_LINK:
-                    raise
-                self._log(f"  hard links are not possible here ({exc.strerror}); copying")
-                self.mode = "copy"
-        if self.mode == "symlink":
-            os.symlink(source, target)
-            return
-        copy_exclusive(source, target, executable)
-
-
-def copy_exclusive(source: str, target: str, executable: bool) -> None:
-    """Copy *source* to a new file *target* (O_EXCL, O_NOFOLLOW), like installer writes it."""
-    from installer.utils import make_file_executable
-
-    fd = os.open(target, _CREATE, 0o666)
-    with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
-        shutil.copyfileobj(src, out, _CHUNK)
-    if executable:
-        make_file_executable(Path(target))

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from roost.unpack_helper import UnpackFailed, UnpackHelper
+from roost.helper_process import HelperFailed
+from roost.unpack_helper import UnpackHelper
 from roost.unpacked import RecordMismatch, UnpackedStore, UnpackedWheel, _unpack
 from tests.support.wheels import WheelSpec, build_wheel, flip_member_byte
 
@@ -94,7 +95,7 @@ def test_failures_come_back_as_in_process(
         assert isinstance(helped.value, RecordMismatch)
         assert helped.value.issues == in_process.value.issues
     else:
-        assert isinstance(helped.value, UnpackFailed)
+        assert isinstance(helped.value, HelperFailed)
         assert "is damaged" in str(helped.value)
 
 
@@ -112,7 +113,7 @@ def test_file_system_errors_come_back_as_os_errors(tmp_path: Path, helper: Unpac
 class _DyingHelper(UnpackHelper):
     """A helper whose process writes part of the tree and dies without answering."""
 
-    def _start(self) -> subprocess.Popen[str] | None:
+    def _start(self) -> subprocess.Popen[bytes] | None:
         code = (
             "import json, os, sys; wheel, into = json.loads(sys.stdin.readline()); "
             "os.makedirs(os.path.join(into, 'tree', 'helped')); "
@@ -120,7 +121,7 @@ class _DyingHelper(UnpackHelper):
             "sys.exit(3)"
         )
         self._process = subprocess.Popen(
-            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
         return self._process
 
