@@ -29,7 +29,8 @@ from installer.utils import Scheme as FileScheme
 
 from roost.errors import InstallError
 from roost.install import Transaction
-from roost.linker import CREATE_NEW, Linker
+from roost.linker import CREATE_NEW
+from roost.placement import Placer
 from roost.unpacked import Member, UnpackedWheel
 
 
@@ -63,6 +64,8 @@ class TransactionalDestination(SchemeDictionaryDestination):
         self.stage = stage
         #: Final paths of everything written, in order.
         self.written: list[str] = []
+        #: (scheme, path) of every file put in the staged .dist-info.
+        self._staged: list[tuple[str, str]] = []
 
     @functools.cached_property
     def _roots(self) -> list[str]:
@@ -79,9 +82,11 @@ class TransactionalDestination(SchemeDictionaryDestination):
             # Staged: the .dist-info appears in the environment only once complete.
             target = self.stage / scheme / path
             target.parent.mkdir(parents=True, exist_ok=True)
+            self._staged.append((scheme, path))
         else:
             self._refuse_symlinked_parents(scheme, target)
             self.tx.make_parents(target)
+            self._before_replacing(str(target))
             self.tx.move_aside(target)
             self.tx.add_created(target)
             self.written.append(str(target))
@@ -99,17 +104,32 @@ class TransactionalDestination(SchemeDictionaryDestination):
         records: Iterable[tuple[FileScheme, RecordEntry]],
     ) -> None:
         super().finalize_installation(scheme, record_file_path, records)
-        for staged_scheme in sorted(p.name for p in self.stage.iterdir()):
+        self._publish_dist_info()
+
+    def _publish_dist_info(self) -> None:
+        """Rename the staged .dist-info into place, after every other file of the wheel."""
+        for staged_scheme in sorted({scheme for scheme, _path in self._staged}):
             staged = self.stage / staged_scheme / self.dist_info_dir
-            if not staged.is_dir():
-                continue
-            final = Path(self.scheme_dict[staged_scheme]) / self.dist_info_dir
+            final = Path(os.path.abspath(self.scheme_dict[staged_scheme])) / self.dist_info_dir
             self._refuse_symlinked_parents(FileScheme(staged_scheme), final)
             self.tx.make_parents(final)
+            self._before_replacing(str(final))
             self.tx.move_aside(final)
             self.tx.add_created(final)
-            os.replace(staged, final)
-            self.written.extend(str(p) for p in sorted(final.rglob("*")) if p.is_file())
+            self._rename(str(staged), str(final))
+            # The files staged, in the order of their paths (not listed from the disk:
+            # the rename may not have happened yet, see StoreDestination).
+            inner = sorted(
+                (path.partition("/")[2] for s, path in self._staged if s == staged_scheme),
+                key=lambda path: path.split("/"),
+            )
+            self.written.extend(f"{final}/{path}" for path in inner)
+
+    def _before_replacing(self, target: str) -> None:
+        """Called before *target* is moved aside and written (nothing to wait for here)."""
+
+    def _rename(self, source: str, target: str) -> None:
+        os.replace(source, target)
 
     def _refuse_symlinked_parents(self, scheme: FileScheme, target: Path) -> None:
         root = Path(os.path.abspath(self.scheme_dict[scheme]))
@@ -137,7 +157,7 @@ class StoreDestination(TransactionalDestination):
     def __init__(
         self,
         *,
-        linker: Linker,
+        placer: Placer,
         tx: Transaction,
         label: str,
         dist_info_dir: str,
@@ -153,7 +173,7 @@ class StoreDestination(TransactionalDestination):
             scheme_dict=scheme_dict,
             interpreter=interpreter,
         )
-        self.linker = linker
+        self.placer = placer
         self._ready_dirs: set[str] = set()
         self._safe_dirs: set[str] = set()
         self._root_prefixes = {
@@ -174,7 +194,8 @@ class StoreDestination(TransactionalDestination):
             if parent not in self._ready_dirs:
                 os.makedirs(parent, exist_ok=True)
                 self._ready_dirs.add(parent)
-            self.linker.place(source, target, member.executable)
+            self._staged.append((scheme, path))
+            self.placer.place(source, target, member.executable)
             return record
         prefix = self._root_prefixes[scheme]
         if "/." in f"/{path}" or "//" in path:
@@ -192,21 +213,29 @@ class StoreDestination(TransactionalDestination):
             tx.make_parents(target)
             self._ready_dirs.add(parent)
         fresh = parent in tx.fresh
-        # A directory this transaction made holds only what it wrote: no need to look.
-        if not fresh and os.path.lexists(target):
+        if target in tx.created_names:
+            # Written earlier in this transaction (a wheel may ship one path twice
+            # through .data/, two wheels may share a file): moved aside once it is
+            # there, as installer overwrites it.
+            self.placer.sync()
+            tx.move_aside(Path(target))
+        elif not fresh and os.path.lexists(target):
+            # A directory this transaction made holds only what it wrote: no need to
+            # look there.
             tx.move_aside(Path(target))
         tx.add_created(target, fresh=fresh)
         self.written.append(target)
-        try:
-            self.linker.place(source, target, member.executable)
-        except FileExistsError:
-            if not fresh:
-                raise
-            # Written earlier in this transaction (a wheel may ship one path twice
-            # through .data/): moved aside, as installer overwrites it.
-            tx.move_aside(Path(target))
-            self.linker.place(source, target, member.executable)
+        self.placer.place(source, target, member.executable)
         return record
+
+    def _before_replacing(self, target: str) -> None:
+        # A placement still under way may be about to create it.
+        if target in self.tx.created_names:
+            self.placer.sync()
+
+    def _rename(self, source: str, target: str) -> None:
+        # After the placements into the staged .dist-info, in order.
+        self.placer.rename(source, target)
 
     def _check_parents(self, scheme: FileScheme, root: str, parent: str, target: str) -> None:
         """:meth:`_refuse_symlinked_parents`, each directory looked at once per wheel."""

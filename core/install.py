@@ -26,12 +26,13 @@ from packaging.version import Version
 from roost import journal
 from roost.errors import InstallError
 from roost.installed import InstalledDist
+from roost.placement import PlacementFailed
 from roost.types import InstalledDistribution, InstallEvent, Scheme, Target
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-    from roost.linker import Linker
+    from roost.placement import Placer
     from roost.unpack_helper import UnpackHelper
     from roost.unpacked import UnpackedStore, UnpackedWheel
 
@@ -84,6 +85,8 @@ class Transaction:
         self.backup = Path(tempfile.mkdtemp(prefix=journal.BACKUP_PREFIX, dir=anchor))
         self.journal = journal.begin(self.backup / journal.JOURNAL_NAME, description)
         self.created: list[Path | str] = []
+        #: The same paths as strings, to ask whether this transaction wrote one already.
+        self.created_names: set[str] = set()
         #: Directories this transaction made (as strings): everything below one is new,
         #: and undoing the journalled ``mkdir`` of its topmost ancestor removes it all.
         self.fresh: set[str] = set()
@@ -141,6 +144,7 @@ class Transaction:
         if not (self.in_fresh_dir(path) if fresh is None else fresh):
             self.journal.write("create", path=str(path))
         self.created.append(path)
+        self.created_names.add(str(path))
 
     def rollback(self) -> None:
         """Undo every change; keep the backups (for the next run) if that fails."""
@@ -425,6 +429,7 @@ def install_plan(
     event: Callable[[InstallEvent], None] = lambda _: None,
     link_mode: str | None = None,
     unpacked: Sequence[UnpackedWheel | None] | None = None,
+    placer: Placer | None = None,
 ) -> list[InstalledDistribution]:
     """Install every item or none. The caller holds the environment's lock.
 
@@ -434,7 +439,9 @@ def install_plan(
     a wheel the store could not take): its files are placed by *link_mode*
     (``hardlink``, the default, falling back to copying; ``copy``; ``symlink``).
     Without a store (*unpacked* None) each wheel is checked, then decompressed
-    straight into the environment.
+    straight into the environment. *placer* places the store's files (the caller's,
+    with its helper process already started, see :func:`new_placer`; by default one
+    that places them in-process); the caller closes it.
     """
     if unpacked is None and link_mode == "symlink":
         raise InstallError(
@@ -448,9 +455,8 @@ def install_plan(
         entries = [None] * len(plan)
     else:
         entries = unpacked
-    from roost.linker import Linker
-
-    linker = Linker(link_mode or "hardlink", log)
+    if placer is None:
+        placer = new_placer(link_mode, log, helper=False)
     labels = ", ".join(f"{item.name} {item.version}" for item in plan)
     step = "preparing the install"
     done: list[InstalledDistribution] = []
@@ -463,6 +469,8 @@ def install_plan(
             for number, item in enumerate(plan, 1):
                 if item.replaces is not None:
                     old = f"{item.replaces.name} {item.replaces.version}"
+                    # What is being placed may land where the old files are.
+                    placer.sync()
                     step = f"removing {old}"
                     log(f"  Removing {old}")
                     tx.note(f"remove {old}")
@@ -473,26 +481,43 @@ def install_plan(
                     )
                     refused += remove_distribution(item.replaces, scheme, tx)
                 step = f"installing {item.label}"
+                placer.step(step)
                 tx.note(f"install {item.name} {item.version}")
                 event(InstallEvent("install", item.name, str(item.version), number, total))
                 done.append(
                     _install_one(
-                        item, target, scheme, tx, entry=entries[number - 1], linker=linker
+                        item, target, scheme, tx, entry=entries[number - 1], placer=placer
                     )
                 )
                 event(InstallEvent("installed", item.name, str(item.version), number, total))
             step = "finishing the install"
+            placer.sync()
             tx.commit()
         except BaseException as exc:
             with _signals(shield=True):
+                # The helper stops first: nothing may be placed while undoing.
+                placer.close(abort=True)
                 if tx is not None:
                     tx.rollback()
-            raise _failure(exc, step) from (exc if isinstance(exc, Exception) else None)
+            cause: BaseException = exc
+            if isinstance(exc, PlacementFailed):
+                cause, step = exc.error, exc.step or step
+            raise _failure(cause, step) from (cause if isinstance(cause, Exception) else None)
     for path in refused:
         log(f"WARNING: left {path} alone: it is outside the environment")
     removed = [original for original, _slot in tx.moved]
     prune_empty_dirs(removed, scheme_roots(scheme))
     return done
+
+
+def new_placer(link_mode: str | None, log: Callable[[str], None], *, helper: bool) -> Placer:
+    """A :class:`~roost.placement.Placer` for *link_mode* (default ``hardlink``), with a
+    helper process when *helper* and there are two CPUs or more."""
+    from roost.linker import Linker
+    from roost.placement import Placer
+
+    linker = Linker(link_mode or "hardlink", log)
+    return Placer(linker, helper=helper and (os.cpu_count() or 1) > 1)
 
 
 def _install_one(
@@ -502,7 +527,7 @@ def _install_one(
     tx: Transaction,
     *,
     entry: UnpackedWheel | None = None,
-    linker: Linker | None = None,
+    placer: Placer | None = None,
 ) -> InstalledDistribution:
     from installer import install
     from installer.sources import WheelFile
@@ -520,9 +545,9 @@ def _install_one(
     # One staging area for every wheel (each .dist-info leaves it when complete): each
     # directory removed at commit costs milliseconds on a journalling filesystem.
     stage = tx.backup / "stage"
-    if entry is not None and linker is not None:
+    if entry is not None and placer is not None:
         linking = StoreDestination(
-            linker=linker,
+            placer=placer,
             tx=tx,
             label=label,
             dist_info_dir=entry.dist_info_dir,

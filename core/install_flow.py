@@ -72,7 +72,7 @@ def installed_view(target: Target, scheme: Scheme, params: dict[str, Any]) -> li
 def run_install(ctx: click.Context, out: Output) -> None:
     from roost.cache import cache_root
     from roost.gather import gather, index_sources, session
-    from roost.install import Unpacker, recover_environment
+    from roost.install import Unpacker, new_placer, recover_environment
     from roost.installed import index, scan
     from roost.lock import try_lock
     from roost.plan import constraint_map
@@ -159,6 +159,11 @@ def run_install(ctx: click.Context, out: Output) -> None:
             return
         store = unpacked_store(settings)
         unpacker = None if store is None else Unpacker(store, out.detail)
+        link_mode = params.get("link_mode")
+        # Started now so that its interpreter is up by the time files are placed.
+        placer = (
+            None if store is None or not todo else new_placer(link_mode, out.detail, helper=True)
+        )
         try:
             plan = fetch_plan(
                 todo,
@@ -170,33 +175,36 @@ def run_install(ctx: click.Context, out: Output) -> None:
                 store=store,
                 ready=None if unpacker is None else unpacker.add,
             )
-        except BaseException:
+            # Every wheel checked and unpacked (or the first failure raised) before the
+            # lock.
+            unpacked = None if unpacker is None else unpacker.results()
+            if not plan:
+                return
+            from roost.install import install_plan
+            from roost.lock import env_lock
+
+            with env_lock(
+                lock_path_for(settings, scheme, out),
+                scheme.purelib,
+                timeout=params.get("lock_timeout"),
+                notify=out.warning,
+            ):
+                recover_environment(scheme, out.warning)
+                done = install_plan(
+                    plan,
+                    target,
+                    scheme,
+                    log=out.detail,
+                    event=lambda step: manager.install_event(step, options),
+                    link_mode=link_mode,
+                    unpacked=unpacked,
+                    placer=placer,
+                )
+        finally:
             if unpacker is not None:
                 unpacker.cancel()
-            raise
-        # Every wheel checked and unpacked (or the first failure raised) before the lock.
-        unpacked = None if unpacker is None else unpacker.results()
-        if not plan:
-            return
-        from roost.install import install_plan
-        from roost.lock import env_lock
-
-        with env_lock(
-            lock_path_for(settings, scheme, out),
-            scheme.purelib,
-            timeout=params.get("lock_timeout"),
-            notify=out.warning,
-        ):
-            recover_environment(scheme, out.warning)
-            done = install_plan(
-                plan,
-                target,
-                scheme,
-                log=out.detail,
-                event=lambda step: manager.install_event(step, options),
-                link_mode=params.get("link_mode"),
-                unpacked=unpacked,
-            )
+            if placer is not None:
+                placer.close()
     manager.post_install(target, scheme, done, options)
     out.info("Successfully installed " + " ".join(f"{d.name}-{d.version}" for d in done))
 

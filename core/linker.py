@@ -38,7 +38,8 @@ class Linker:
 
             raise InstallError(f"unknown link mode {mode!r}: use one of {', '.join(LINK_MODES)}")
         self.mode = mode
-        self._log = log
+        #: Where the fallback to copying is reported.
+        self.log = log
 
     def place(self, source: str, target: str, executable: bool) -> None:
         """Create *target* with the content of the store file *source*."""
@@ -49,7 +50,7 @@ class Linker:
             except OSError as exc:
                 if exc.errno not in _CANNOT_LINK:
                     raise
-                self._log(f"  hard links are not possible here ({exc.strerror}); copying")
+                self.log(f"  hard links are not possible here ({exc.strerror}); copying")
                 self.mode = "copy"
         if self.mode == "symlink":
             os.symlink(source, target)

@@ -317,3 +317,25 @@ def test_uninstall_style_rollback_in_process(tmp_path: Path) -> None:
     tx.move_aside(site / "pkg" / "a.py")
     tx.rollback()
     assert manifest(site) == before
+
+
+def test_a_copy_failing_while_placing_from_the_store_rolls_back(
+    tmp_path: Path, five: IndexServer
+) -> None:
+    """The files come from the store (filled by an install elsewhere), copied: pd's
+    2 MiB copy fails under the file-size limit, wherever the copying runs (with two
+    CPUs, in the placement helper), and is reported as installing pd."""
+    warm = prepared(tmp_path, five, "warm")
+    assert roost(env_for(tmp_path), *install_args(warm, five, *FIVE)).returncode == 0
+    python = prepared(tmp_path, five)
+    root = python.parent.parent
+    before = manifest(root)
+    args = [*install_args(python, five, *FIVE), "--link-mode", "copy"]
+    result = roost(env_for(tmp_path), *args, limit=3 << 19)
+    assert result.returncode == 1, result.stdout
+    assert "installing pd 1.0" in result.stderr
+    assert "disk is full" in result.stderr
+    assert "every change was undone" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert manifest(root) == before
+    assert installed(python) == {"pc": "1.0"}
