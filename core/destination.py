@@ -264,14 +264,25 @@ class StoreDestination(TransactionalDestination):
         self.placer.rename(source, target)
 
     def _check_parents(self, scheme: FileScheme, root: str, parent: str, target: str) -> None:
-        """:meth:`_refuse_symlinked_parents`, each directory looked at once per wheel."""
+        """:meth:`_refuse_symlinked_parents`, each directory looked at once per wheel.
+
+        Directories this transaction made are real ones, and so is everything above
+        them (checked when they were made); a folder inside one of them that is not
+        one of them does not exist yet. Neither needs a look.
+        """
+        fresh = self.tx.fresh
         current = parent
         pending = []
-        while current != root and current not in self._safe_dirs and len(current) > len(root):
+        while (
+            current != root
+            and current not in self._safe_dirs
+            and current not in fresh
+            and len(current) > len(root)
+        ):
             pending.append(current)
             current = os.path.dirname(current)
         for directory in pending:
-            if os.path.islink(directory):
+            if os.path.dirname(directory) not in fresh and os.path.islink(directory):
                 self._refuse_symlinked_parents(scheme, Path(target))
         self._safe_dirs.update(pending)
 

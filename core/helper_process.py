@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import subprocess
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import subprocess
 
 #: How long a helper gets to exit once its stdin is closed: nothing it does takes longer.
 _CLOSE_TIMEOUT = 10.0
@@ -31,8 +34,12 @@ class HelperFailed(Exception):
 def spawn(module: str, *args: str) -> subprocess.Popen[bytes] | None:
     """Start ``module.main()`` in a new interpreter with binary pipes on stdin and
     stdout; None when no process can be started."""
+    # subprocess is imported here and below: the helpers import this module too, and
+    # need nothing of it.
     if not sys.executable:
         return None
+    import subprocess
+
     code = (
         "import json, sys; "
         f"sys.path[:] = json.loads({json.dumps(json.dumps(sys.path))}); "
@@ -52,6 +59,8 @@ def spawn(module: str, *args: str) -> subprocess.Popen[bytes] | None:
 def finish(process: subprocess.Popen[bytes], *, kill: bool = False) -> None:
     """End a helper: close its pipes and wait for it (killing it if it hangs, or at
     once with *kill*)."""
+    import subprocess
+
     if kill:
         process.kill()
     for stream in (process.stdin, process.stdout):

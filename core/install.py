@@ -99,10 +99,16 @@ class Transaction:
     def make_parents(self, path: Path | str) -> None:
         """Create the missing parents of *path*, journalling only the topmost one."""
         missing = []
+        fresh = self.fresh
         parent = os.path.dirname(path)
-        while parent not in self.fresh and not os.path.lexists(parent):
+        while parent not in fresh:
+            above = os.path.dirname(parent)
+            # A directory this transaction made holds only what it wrote, so a folder
+            # inside one that is not in `fresh` is not there yet: no need to look.
+            if above not in fresh and os.path.lexists(parent):
+                break
             missing.append(parent)
-            parent = os.path.dirname(parent)
+            parent = above
         if not missing:
             return
         if parent not in self.fresh:
@@ -496,7 +502,7 @@ def install_plan(
         except BaseException as exc:
             with _signals(shield=True):
                 # The helper stops first: nothing may be placed while undoing.
-                placer.close(abort=True)
+                placer.close()
                 if tx is not None:
                     tx.rollback()
             cause: BaseException = exc

@@ -23,20 +23,20 @@ import shutil
 import stat
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from roost.errors import InstallError
 from roost.linker import CREATE_NEW
+from roost.store_files import MANIFEST, TREE, files_intact
 from roost.zip_member import read_whole
 
 if TYPE_CHECKING:
     from roost.unpack_helper import UnpackHelper
 
 FORMAT = 1
-MANIFEST = "manifest.json"
-TREE = "tree"
 _CHUNK = 1 << 20
 #: Reading members: big enough to serve most members from memory, small enough that
 #: two unpacking threads do not raise the peak memory of an install.
@@ -83,22 +83,13 @@ class UnpackedWheel:
 
     def intact(self) -> bool:
         """Every member is still a regular file of the size and mtime it was unpacked with."""
-        # One lstat per stored file on every warm install: kept to the bare minimum
-        # of Python around each call.
-        prefix = str(self.tree) + os.sep
-        lstat, regular = os.lstat, stat.S_ISREG
-        try:
-            for path, _sha256, size, _executable, mtime_ns in self.members:
-                info = lstat(prefix + path)
-                if (
-                    info.st_size != size
-                    or info.st_mtime_ns != mtime_ns
-                    or not regular(info.st_mode)
-                ):
-                    return False
-        except OSError:
-            return False
-        return True
+        return files_intact(str(self.tree), self.members)
+
+    def metadata_intact(self) -> bool:
+        """:meth:`intact` for the members in the .dist-info only (what the checks before
+        an install read)."""
+        prefix = self.dist_info_dir + "/"
+        return files_intact(str(self.tree), (m for m in self.members if m.path.startswith(prefix)))
 
 
 class UnpackedStore:
@@ -138,14 +129,25 @@ class UnpackedStore:
             os.rename(entry, trash / "old")
         shutil.rmtree(trash, ignore_errors=True)
 
-    def find(self, sha256: str) -> UnpackedWheel | None:
+    def find(
+        self, sha256: str, verify: Callable[[UnpackedWheel], None] | None = None
+    ) -> UnpackedWheel | None:
         """The intact entry of the wheel whose sha256 is *sha256*, if the store has one.
 
         An entry is made only from bytes that had this hash and passed every check, so
-        a wheel the index says has this hash need not be fetched at all.
+        a wheel the index says has this hash need not be fetched at all. With *verify*,
+        only the .dist-info is checked here and the entry is handed to *verify*, which
+        takes the check of the other files over (the placement helper).
         """
         found = _load(self.entry_path(sha256))
-        return found if found is not None and found.intact() else None
+        if found is None:
+            return None
+        if verify is None:
+            return found if found.intact() else None
+        if not found.metadata_intact():
+            return None
+        verify(found)
+        return found
 
     def ensure(
         self, wheel: Path, digest: str | None = None, helper: UnpackHelper | None = None

@@ -401,3 +401,23 @@ def test_an_edited_store_entry_is_rebuilt_from_the_cached_wheel(
     assert store_file(cache, "linky/sub/deep.py").read_text() == "VALUE = 3\n"
     assert_record_valid(b)
     assert wheel_requests(server, wheel) == 1  # rebuilt from the wheel cache
+
+
+def test_an_edited_store_metadata_is_noticed_before_the_metadata_checks(
+    tmp_path: Path, wheel: Path, served: tuple[IndexServer, PackageIndex]
+) -> None:
+    """The .dist-info is checked in the installing process before the checks that read
+    it (the rest of the entry may be checked by the placement helper): an edited
+    METADATA means a rebuilt entry, not a refusal of a sound wheel."""
+    server, _ = served
+    cache, a, b = installed_once(tmp_path, server)
+    metadata = site_of(a) / "linky-1.0.dist-info" / "METADATA"
+    original = metadata.read_bytes()
+    assert b"\nVersion: 1.0\n" in original
+    with open(metadata, "r+b") as handle:  # in place: through the hard link
+        handle.write(original.replace(b"\nVersion: 1.0\n", b"\nVersion: 1.1\n"))
+    result = install(b, cache, "-i", server.url, "linky")
+    assert result.returncode == 0, result.stderr
+    assert (site_of(b) / "linky-1.0.dist-info" / "METADATA").read_bytes() == original
+    assert store_file(cache, "linky-1.0.dist-info/METADATA").read_bytes() == original
+    assert_record_valid(b)

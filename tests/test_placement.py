@@ -18,6 +18,8 @@ import pytest
 
 from roost.linker import Linker
 from roost.placement import PlacementFailed, Placer, serve
+from roost.unpacked import UnpackedStore
+from tests.support.wheels import WheelSpec, build_wheel
 
 
 @pytest.fixture
@@ -210,3 +212,26 @@ def test_the_helper_stops_once_its_parent_has_gone(tmp_path: Path) -> None:
         serve(read, sink, "hardlink", os.getppid() + 1)
     os.close(read)
     assert not target.exists()
+
+
+@pytest.mark.parametrize("killed", [False, True], ids=["in the helper", "taken over"])
+def test_verify_reports_the_entries_whose_files_changed(tmp_path: Path, killed: bool) -> None:
+    store = UnpackedStore(tmp_path / "store")
+    sound = store.ensure(build_wheel(WheelSpec("sound", "1.0"), tmp_path / "wheels"))
+    edited = store.ensure(build_wheel(WheelSpec("edited", "1.0"), tmp_path / "wheels"))
+    module = edited.tree / "edited" / "__init__.py"
+    module.write_text(module.read_text() + "# changed in place\n")
+    placer = Placer(Linker("hardlink"), helper=True)
+    try:
+        if killed:
+            pid = placer.pid
+            assert pid is not None
+            _kill(pid)
+        placer.verify(str(sound.root))
+        placer.verify(str(edited.root))
+        placer.sync()
+        assert placer.helped is not killed
+    finally:
+        placer.close()
+    assert placer.stale == {str(edited.root)}
+    assert sound.intact() and not edited.intact()
