@@ -564,6 +564,10 @@ def _install_one(
         stage.mkdir(parents=True, exist_ok=True)
         install_unpacked(entry, linking, metadata)
         return _installed(item, scheme, linking.written)
+    if placer is not None:
+        # Written here, straight from the archive: what the helper still has to place
+        # for earlier wheels must be there first (two wheels may ship one path).
+        placer.sync()
     with WheelFile.open(item.archive()) as source:
         destination = TransactionalDestination(
             tx=tx,

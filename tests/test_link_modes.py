@@ -421,3 +421,24 @@ def test_an_edited_store_metadata_is_noticed_before_the_metadata_checks(
     assert (site_of(b) / "linky-1.0.dist-info" / "METADATA").read_bytes() == original
     assert store_file(cache, "linky-1.0.dist-info/METADATA").read_bytes() == original
     assert_record_valid(b)
+
+
+@pytest.mark.parametrize("mode", ["hardlink", "copy"])
+def test_a_path_two_wheels_ship_holds_the_later_ones_file(tmp_path: Path, mode: str) -> None:
+    """As installer overwrites: the second wheel's copy replaces the first's (moved aside
+    inside the transaction once the first is really there), in every link mode."""
+    first = build_wheel(
+        WheelSpec("first", "1.0", files={"common/data.txt": "from first\n"}), tmp_path / "w"
+    )
+    second = build_wheel(
+        WheelSpec("second", "1.0", files={"common/data.txt": "from second\n"}), tmp_path / "w"
+    )
+    venv = tmp_path / "venv"
+    make_venv(venv)
+    result = install(venv, tmp_path / "cache", "--link-mode", mode, str(first), str(second))
+    assert result.returncode == 0, result.stderr
+    assert (site_of(venv) / "common" / "data.txt").read_text() == "from second\n"
+    for name in ("first", "second"):
+        rows = (site_of(venv) / f"{name}-1.0.dist-info" / "RECORD").read_text()
+        assert "common/data.txt," in rows
+    assert not list(site_of(venv).glob(".roost-tx-*"))
