@@ -218,15 +218,12 @@ class StoreDestination(TransactionalDestination):
             tx.make_parents(target)
             self._ready_dirs.add(parent)
         fresh = parent in tx.fresh
-        if target in tx.created_names:
-            # Written earlier in this transaction (a wheel may ship one path twice
-            # through .data/, two wheels may share a file): moved aside once it is
-            # there, as installer overwrites it.
-            self.placer.sync()
-            tx.move_aside(Path(target))
-        elif not fresh and os.path.lexists(target):
-            # A directory this transaction made holds only what it wrote: no need to
-            # look there.
+        # A directory this transaction made holds only what it wrote: no need to look
+        # there, unless this path was written already (a wheel may ship one path twice
+        # through .data/, two wheels may share a file); then it is moved aside once it
+        # is really there, as installer overwrites it.
+        if not fresh or target in tx.created:
+            self._before_replacing(target)
             tx.move_aside(Path(target))
         tx.add_created(target, fresh=fresh)
         self.written.append(target)
@@ -256,7 +253,7 @@ class StoreDestination(TransactionalDestination):
 
     def _before_replacing(self, target: str) -> None:
         # A placement still under way may be about to create it.
-        if target in self.tx.created_names:
+        if target in self.tx.created:
             self.placer.sync()
 
     def _rename(self, source: str, target: str) -> None:

@@ -84,9 +84,8 @@ class Transaction:
         # Same filesystem as the environment, so moving aside is a rename.
         self.backup = Path(tempfile.mkdtemp(prefix=journal.BACKUP_PREFIX, dir=anchor))
         self.journal = journal.begin(self.backup / journal.JOURNAL_NAME, description)
-        self.created: list[Path | str] = []
-        #: The same paths as strings, to ask whether this transaction wrote one already.
-        self.created_names: set[str] = set()
+        #: Every path this transaction created (or is about to), as a string.
+        self.created: set[str] = set()
         #: Directories this transaction made (as strings): everything below one is new,
         #: and undoing the journalled ``mkdir`` of its topmost ancestor removes it all.
         self.fresh: set[str] = set()
@@ -149,15 +148,14 @@ class Transaction:
         """
         if not (self.in_fresh_dir(path) if fresh is None else fresh):
             self.journal.write("create", path=str(path))
-        self.created.append(path)
-        self.created_names.add(str(path))
+        self.created.add(str(path))
 
     def rollback(self) -> None:
         """Undo every change; keep the backups (for the next run) if that fails."""
         self.journal.close()
         logged = {e.get("path") for e in self.journal.entries if e["op"] == "create"}
-        for path in reversed(self.created):
-            if str(path) not in logged and os.path.lexists(path) and not os.path.isdir(path):
+        for path in self.created:
+            if path not in logged and os.path.lexists(path) and not os.path.isdir(path):
                 os.unlink(path)
         report = journal.undo(self.journal.entries)
         if report.failures:
