@@ -37,8 +37,8 @@ from roost.helper_process import describe, finish, ignore_interrupts, rebuild, s
 from roost.linker import Linker
 from roost.store_files import entry_intact
 
-#: Fields handed over per write: ~200 operations, a few pipe buffers' worth.
-_BATCH = 800
+#: Operations handed over per write: a few pipe buffers' worth.
+_BATCH = 200
 _READ = 1 << 16
 _FIELDS = {b"P": 4, b"V": 2, b"R": 3, b"S": 1}
 
@@ -60,11 +60,11 @@ class Placer:
     def __init__(self, linker: Linker, *, helper: bool) -> None:
         self.linker = linker
         self._process = spawn("roost.placement", linker.mode) if helper else None
-        #: Fields not yet written to the helper.
-        self._fields: list[str] = []
-        #: Operations handed over since the last confirmed sync, to redo in-process if
-        #: the helper dies.
+        #: Operations asked for since the last confirmed sync (to redo in-process if the
+        #: helper dies), ``(kind, path, target, executable)``; the first ``_sent`` of
+        #: them are written to the helper already.
         self._unconfirmed: list[tuple[str, str, str, bool]] = []
+        self._sent = 0
         self._count = 0
         #: Entries :meth:`verify` found changed since they were unpacked.
         self.stale: set[str] = set()
@@ -97,9 +97,8 @@ class Placer:
             self.linker.place(source, target, executable)
             return
         self._unconfirmed.append(("P", source, target, executable))
-        self._fields += ("P", source, target, "1" if executable else "0")
         self._count += 1
-        if len(self._fields) >= _BATCH:
+        if len(self._unconfirmed) - self._sent >= _BATCH:
             self._send()
 
     def verify(self, root: str) -> None:
@@ -111,7 +110,6 @@ class Placer:
                 self.stale.add(root)
             return
         self._unconfirmed.append(("V", root, "", False))
-        self._fields += ("V", root)
         self._count += 1
         # Sent at once: the point is that the helper checks while this process goes on.
         self._send()
@@ -122,7 +120,6 @@ class Placer:
             os.replace(source, target)
             return
         self._unconfirmed.append(("R", source, target, False))
-        self._fields += ("R", source, target)
         self._count += 1
 
     def sync(self) -> None:
@@ -130,8 +127,7 @@ class Placer:
         :class:`PlacementFailed`)."""
         if self._process is None or not self._unconfirmed:
             return
-        self._fields.append("S")
-        if not self._send():
+        if not self._send(ask=True):
             return  # the helper was gone: everything is done in-process now
         reply = self._reply()
         if reply is None:
@@ -143,6 +139,7 @@ class Placer:
         for line in logs:
             self.linker.log(line)
         self._unconfirmed.clear()
+        self._sent = 0
         if failure:
             number, described = failure[0], failure[1:]
             index = bisect.bisect_right(self._steps, number) - 1
@@ -157,10 +154,21 @@ class Placer:
         if process is not None:
             finish(process, kill=True)
         self._unconfirmed.clear()
-        self._fields.clear()
+        self._sent = 0
 
-    def _send(self) -> bool:
-        fields, self._fields = self._fields, []
+    def _send(self, *, ask: bool = False) -> bool:
+        """Write what the helper has not been sent yet (and, with *ask*, ``S``)."""
+        fields: list[str] = []
+        for kind, path, target, executable in self._unconfirmed[self._sent :]:
+            if kind == "P":
+                fields += (kind, path, target, "1" if executable else "0")
+            elif kind == "R":
+                fields += (kind, path, target)
+            else:
+                fields += (kind, path)
+        if ask:
+            fields.append("S")
+        self._sent = len(self._unconfirmed)
         process = self._process
         assert process is not None and process.stdin is not None
         data = ("\0".join(fields) + "\0").encode("utf-8", "surrogateescape")
@@ -199,11 +207,8 @@ class Placer:
 
     def _take_over(self) -> None:
         """The helper is gone (or talks nonsense): do what it had not confirmed here."""
-        process, self._process = self._process, None
-        if process is not None:
-            finish(process, kill=True)
         todo, self._unconfirmed = self._unconfirmed, []
-        self._fields.clear()
+        self.close()
         for kind, source, target, executable in todo:
             if kind == "V":
                 if not entry_intact(source):
