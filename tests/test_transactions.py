@@ -132,18 +132,29 @@ def prepared(tmp_path: Path, server: IndexServer, name: str = "venv") -> Path:
     return python
 
 
+def assert_rolled_back(
+    result: subprocess.CompletedProcess[str],
+    step: str,
+    root: Path,
+    before: dict[str, tuple[int, str]],
+) -> None:
+    """roost failed while *step*, said everything was undone (without a traceback), and
+    left the environment at *root* as *before*."""
+    assert result.returncode == 1, result.stdout
+    assert step in result.stderr
+    assert "every change was undone" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert manifest(root) == before
+
+
 def test_failure_in_third_of_five_rolls_back_everything(tmp_path: Path, five: IndexServer) -> None:
     python = prepared(tmp_path, five)
     root = python.parent.parent
     before = manifest(root)
     env = env_for(tmp_path, FAULT_AT="3", FAULT_MODE="raise")
     result = roost(env, "-p", "fault_plugin", *install_args(python, five, *FIVE))
-    assert result.returncode == 1, result.stdout
-    assert "installing pc 2.0" in result.stderr
+    assert_rolled_back(result, "installing pc 2.0", root, before)
     assert "injected failure while installing pc" in result.stderr
-    assert "every change was undone" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert manifest(root) == before
     assert installed(python) == {"pc": "1.0"}
 
 
@@ -153,11 +164,8 @@ def test_disk_full_in_the_middle_rolls_back(tmp_path: Path, five: IndexServer) -
     before = manifest(root)
     # Wheels (about 1 MiB) still download; pd's 2 MiB file cannot be written.
     result = roost(env_for(tmp_path), *install_args(python, five, *FIVE), limit=3 << 19)
-    assert result.returncode == 1, result.stdout
-    assert "installing pd 1.0" in result.stderr
+    assert_rolled_back(result, "installing pd 1.0", root, before)
     assert "disk is full" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert manifest(root) == before
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
@@ -332,10 +340,6 @@ def test_a_copy_failing_while_placing_from_the_store_rolls_back(
     before = manifest(root)
     args = [*install_args(python, five, *FIVE), "--link-mode", "copy"]
     result = roost(env_for(tmp_path), *args, limit=3 << 19)
-    assert result.returncode == 1, result.stdout
-    assert "installing pd 1.0" in result.stderr
+    assert_rolled_back(result, "installing pd 1.0", root, before)
     assert "disk is full" in result.stderr
-    assert "every change was undone" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert manifest(root) == before
     assert installed(python) == {"pc": "1.0"}
