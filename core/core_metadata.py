@@ -32,6 +32,13 @@ def header_fields(text: str) -> dict[str, list[str]]:
     return fields
 
 
+def first_field(fields: dict[str, list[str]], name: str) -> str:
+    """The first value of the field *name* (lower-cased) in *fields*
+    (:func:`header_fields`), or ``""`` when it is absent."""
+    values = fields.get(name)
+    return values[0] if values else ""
+
+
 @functools.lru_cache(maxsize=4096)
 def requirement(text: str) -> Requirement:
     """``Requirement(text)``, parsed once per run: many projects share requirement

@@ -18,7 +18,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from roost.core_metadata import header_fields, requirement
+from roost.core_metadata import first_field, header_fields, requirement
 from roost.types import NormalizedName
 
 
@@ -98,8 +98,8 @@ def read_dist(dist_info: Path) -> InstalledDist | None:
     # Two header fields of every installed distribution: the email parser was most of a
     # no-op install's time.
     meta = header_fields(text)
-    name = next(iter(meta.get("name", [])), "")
-    version = next(iter(meta.get("version", [])), "")
+    name = first_field(meta, "name")
+    version = first_field(meta, "version")
     if not name or not version:
         return None
     return InstalledDist(dist_info, name, version)

@@ -17,7 +17,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 from resolvelib import AbstractProvider
 
-from roost.core_metadata import header_fields, requirement
+from roost.core_metadata import first_field, header_fields, requirement
 from roost.installed import InstalledDist
 from roost.types import NormalizedName, Target
 
@@ -372,10 +372,10 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
             provided = {canonicalize_name(e) for e in meta.get("provides-extra", [])}
             for extra in sorted(candidate.extras - provided):
                 self.warnings.append(f"{base} does not provide the extra '{extra}'")
-        requires_python = next(iter(meta.get("requires-python", [])), None)
+        requires_python = first_field(meta, "requires-python")
         if requires_python and candidate.installed is None:
             try:
-                spec = SpecifierSet(str(requires_python))
+                spec = SpecifierSet(requires_python)
             except InvalidSpecifier:
                 spec = None
             if spec is not None:

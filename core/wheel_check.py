@@ -22,7 +22,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from roost.core_metadata import header_fields
+from roost.core_metadata import first_field, header_fields
 from roost.errors import InstallError
 from roost.zip_member import LOCAL_HEADER, LOCAL_SIGNATURE, UTF8_NAME
 
@@ -297,8 +297,8 @@ def _metadata_problems(
         return [f"{dist_info}/METADATA is missing"]
     ours = header_fields(text)
     problems = []
-    meta_name = next(iter(ours.get("name", [])), "")
-    meta_version = next(iter(ours.get("version", [])), "")
+    meta_name = first_field(ours, "name")
+    meta_version = first_field(ours, "version")
     try:
         version_ok = Version(meta_version) == version
     except InvalidVersion:
