@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 from roost.types import Settings
@@ -38,3 +39,19 @@ def lock_name(environment: str) -> str:
     """The lock file's name for an environment: the same wherever the lock folder is."""
     digest = hashlib.sha256(str(Path(environment).resolve()).encode()).hexdigest()[:24]
     return f"{digest}.lock"
+
+
+def write_atomic(target: Path, data: bytes) -> None:
+    """Write *data* to *target* through a temporary file in its folder and a rename, so
+    another run reading it sees the old file or the new one, never half of either; the
+    temporary file does not outlive a failure. The folder must exist."""
+    import tempfile
+
+    fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

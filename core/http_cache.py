@@ -23,13 +23,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from roost.cache import write_atomic
 
 if TYPE_CHECKING:
     import httpx
@@ -236,17 +236,9 @@ class HttpCache:
             "sha256": entry.sha256,
         }
         target = self.path(key)
-        temp: str | None = None
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-            with os.fdopen(fd, "wb") as out:
-                out.write(json.dumps(meta).encode() + b"\n" + entry.body)
-            os.replace(temp, target)
-            temp = None
+            write_atomic(target, json.dumps(meta).encode() + b"\n" + entry.body)
         except OSError:
             # Caching is an optimisation: a read-only or full disk must not fail a run.
             self._read_only = True
-        finally:
-            if temp is not None:
-                Path(temp).unlink(missing_ok=True)

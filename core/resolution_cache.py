@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,6 +32,7 @@ from urllib.parse import urlsplit
 from packaging.version import Version
 
 from roost import __version__
+from roost.cache import write_atomic
 from roost.types import IndexSource, Link, NormalizedName
 
 if TYPE_CHECKING:
@@ -198,14 +197,7 @@ def save(cache_root: Path, key: str, resolution: Resolution, pages: Sequence[Pag
     target = entry_path(cache_root, key)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle)
-            os.replace(temp, target)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        write_atomic(target, json.dumps(data).encode())
     except OSError:
         pass  # only saves time next run
 

@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from roost.cache import write_atomic
 from roost.http import file_hashes, split_credentials
 
 
@@ -72,7 +73,7 @@ class WheelCache:
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
             _atomic_link_or_copy(path, entry)
-            _atomic_write(entry.with_name(entry.name + ".sha256"), sha256 + "\n")
+            write_atomic(entry.with_name(entry.name + ".sha256"), (sha256 + "\n").encode("ascii"))
         except OSError as exc:
             self._read_only = True
             self._warn(
@@ -100,17 +101,6 @@ def _atomic_link_or_copy(source: Path, target: Path) -> None:
             os.link(source, temp)
         except OSError:
             shutil.copyfile(source, temp)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def _atomic_write(target: Path, text: str) -> None:
-    fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as out:
-            out.write(text)
         os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
