@@ -36,11 +36,19 @@ def files_intact(tree: str, members: Iterable[Sequence[Any]]) -> bool:
     return True
 
 
-def entry_intact(root: str) -> bool:
-    """:func:`files_intact` for the entry at *root*, read from its manifest."""
+def read_manifest(root: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The manifest of the entry at *root*; None when there is none that parses (a
+    temporary, trash or broken folder)."""
     try:
         with open(os.path.join(root, MANIFEST), encoding="utf-8") as handle:
-            members = json.load(handle)["members"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
-    return files_intact(os.path.join(root, TREE), members)
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def entry_intact(root: str) -> bool:
+    """:func:`files_intact` for the entry at *root*, read from its manifest."""
+    data = read_manifest(root)
+    members = None if data is None else data.get("members")
+    return isinstance(members, list) and files_intact(os.path.join(root, TREE), members)

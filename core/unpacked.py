@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from roost.errors import InstallError
 from roost.linker import CREATE_NEW
-from roost.store_files import MANIFEST, TREE, files_intact
+from roost.store_files import MANIFEST, TREE, files_intact, read_manifest
 from roost.zip_member import read_whole
 
 if TYPE_CHECKING:
@@ -115,11 +115,9 @@ class UnpackedStore:
         except OSError:
             return []
         for child in children:
-            try:
-                data = json.loads((child / MANIFEST).read_text(encoding="utf-8"))
+            data = read_manifest(child)
+            if data is not None and "wheel" in data:  # else not an entry
                 found.append((child, str(data["wheel"])))
-            except (OSError, ValueError, KeyError, TypeError):
-                continue  # a temporary, trash or broken folder, not an entry
         return found
 
     def remove(self, entry: Path) -> None:
@@ -253,8 +251,10 @@ def _b64(digest: bytes) -> str:
 
 
 def _load(root: Path) -> UnpackedWheel | None:
+    data = read_manifest(root)
+    if data is None:
+        return None
     try:
-        data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
         if data.get("format") != FORMAT or data.get("record_verified") is not True:
             return None
         return UnpackedWheel(
