@@ -81,18 +81,24 @@ class Fetcher:
         self._wheels: dict[str, Future[Path]] = {}
         self._metadata: dict[str, Future[str]] = {}
         self._pool = ThreadPoolExecutor(DOWNLOAD_CONCURRENCY, thread_name_prefix="roost-fetch")
+        # Wheels have threads of their own: those the resolver pinned download while
+        # it goes on, and the metadata it waits for must not queue behind them.
+        self._wheel_pool = ThreadPoolExecutor(
+            DOWNLOAD_CONCURRENCY, thread_name_prefix="roost-wheel"
+        )
         #: Extra hashes the user pinned per link URL (``--hash``), checked with the index's.
         self.pinned: dict[str, Mapping[str, tuple[str, ...]]] = {}
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._wheel_pool.shutdown(wait=True, cancel_futures=True)
 
     def wheel(self, link: Link) -> Future[Path]:
         """Start (or join) fetching the file of *link*; the future gives its verified path."""
         with self._lock:
             future = self._wheels.get(link.url)
             if future is None:
-                future = self._pool.submit(self._fetch_wheel, link)
+                future = self._wheel_pool.submit(self._fetch_wheel, link)
                 self._wheels[link.url] = future
             return future
 

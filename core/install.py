@@ -15,8 +15,8 @@ import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,8 +33,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from roost.placement import Placer
-    from roost.unpack_helper import UnpackHelper
-    from roost.unpacked import UnpackedStore, UnpackedWheel
+    from roost.unpacked import Expected, UnpackedStore, UnpackedWheel
 
 
 @dataclass(frozen=True)
@@ -278,10 +277,10 @@ def prepare(
     item: PlanItem,
     store: UnpackedStore,
     log: Callable[[str], None] = lambda _: None,
-    helper: UnpackHelper | None = None,
+    ensure: Callable[[Path, str], UnpackedWheel] | None = None,
 ) -> UnpackedWheel | None:
-    """Check one wheel and make sure the store has it unpacked (by *helper*'s process
-    when it is free); its entry.
+    """Check one wheel and make sure the store has it unpacked (by *ensure*, the
+    :class:`Unpacker`'s unpacking once per wheel, when given); its entry.
 
     A wheel already in the store (intact) was RECORD-checked when it was unpacked, so
     only :func:`check_names` runs again. A wheel the store cannot take (a full or
@@ -299,7 +298,7 @@ def prepare(
     if found is not None:
         return found
     try:
-        return store.ensure(wheel, digest, helper)
+        return store.ensure(wheel, digest) if ensure is None else ensure(wheel, digest)
     except RecordMismatch as exc:
         raise _refusal(item, exc) from None
     except InstallError:
@@ -322,6 +321,11 @@ class Unpacker:
     process takes a wheel whenever it is free, and the threads do the rest
     (jupyter's 97 wheels: 1.78 s -> 1.37 s inside an install); it starts only when a
     wheel really needs unpacking.
+
+    Before there is a plan, :meth:`early` unpacks wheels the resolver has pinned, in
+    the helper only, so the resolver's process keeps its CPU. Each wheel is unpacked
+    once: whoever starts on a sha256 first claims it, and a plan's wheel that is being
+    unpacked early waits for that and takes its result or its failure.
     """
 
     def __init__(self, store: UnpackedStore, log: Callable[[str], None] = lambda _: None):
@@ -334,12 +338,99 @@ class Unpacker:
         workers = max(1, os.cpu_count() or 1)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="roost-unpack")
         self._helper = UnpackHelper() if workers > 1 else None
+        # One thread: it feeds the one helper, waiting for it while a plan's thread has it.
+        self._early_pool = (
+            None
+            if self._helper is None
+            else ThreadPoolExecutor(max_workers=1, thread_name_prefix="roost-early")
+        )
         self._futures: list[Future[UnpackedWheel | None]] = []
+        self._claims: dict[str, Future[UnpackedWheel]] = {}
+        self._claims_lock = threading.Lock()
 
     def add(self, item: PlanItem) -> None:
-        self._futures.append(
-            self._pool.submit(prepare, item, self._store, self._log, self._helper)
-        )
+        self._futures.append(self._pool.submit(self._prepare, item))
+
+    def _prepare(self, item: PlanItem) -> UnpackedWheel | None:
+        with self._claims_lock:
+            claim = self._claims.get(item.sha256 or "") if item.entry is None else None
+        if claim is not None:
+            # Unpacked early (its archive checked): only the names are left to check.
+            # A failure is met again below, with the refusal a plan's wheel gets.
+            with contextlib.suppress(Exception):
+                item = replace(item, entry=claim.result())
+        return prepare(item, self._store, self._log, self._ensure)
+
+    def early(
+        self, download: Future[Path], digests: Mapping[Path, str], expected: Expected
+    ) -> None:
+        """Unpack the wheel *download* gives (whose sha256 *digests* will hold) into the
+        store once it is here, before it is part of any plan, after the archive checks
+        with *expected* (the store only ever holds wheels that passed them: a zip bomb
+        is refused before it is written anywhere). A failure is dropped: the wheel may
+        never be installed, and if it is, :meth:`add` meets the same failure. Without a
+        helper (one CPU) the wheel only downloads early."""
+        pool = self._early_pool
+        if pool is None:
+            return
+
+        def start(done: Future[Path]) -> None:
+            if done.cancelled() or done.exception() is not None:
+                return
+            wheel = done.result()
+            # Shut down already (the run failed or finished): nothing to do.
+            with contextlib.suppress(RuntimeError):
+                pool.submit(self._ensure_early, wheel, digests[wheel], expected)
+
+        download.add_done_callback(start)
+
+    def made(self) -> dict[str, UnpackedWheel]:
+        """The entries unpacked by this run so far, by sha256 (intact: just written)."""
+        with self._claims_lock:
+            claims = list(self._claims.items())
+        return {
+            digest: claim.result()
+            for digest, claim in claims
+            if claim.done() and claim.exception() is None
+        }
+
+    def _ensure(self, wheel: Path, digest: str) -> UnpackedWheel:
+        """``store.ensure`` for *wheel*, or the result of whoever claimed *digest* first."""
+        claim, mine = self._claim(digest)
+        return self._unpack(claim, wheel, digest, wait=False) if mine else claim.result()
+
+    def _ensure_early(self, wheel: Path, digest: str, expected: Expected) -> None:
+        claim, mine = self._claim(digest)
+        if mine:
+            with contextlib.suppress(Exception):
+                self._unpack(claim, wheel, digest, wait=True, expected=expected)
+
+    def _claim(self, digest: str) -> tuple[Future[UnpackedWheel], bool]:
+        from concurrent.futures import Future
+
+        with self._claims_lock:
+            claim = self._claims.get(digest)
+            if claim is not None:
+                return claim, False
+            claim = self._claims[digest] = Future()
+            return claim, True
+
+    def _unpack(
+        self,
+        claim: Future[UnpackedWheel],
+        wheel: Path,
+        digest: str,
+        *,
+        wait: bool,
+        expected: Expected | None = None,
+    ) -> UnpackedWheel:
+        try:
+            made = self._store.ensure(wheel, digest, self._helper, wait=wait, expected=expected)
+        except BaseException as exc:
+            claim.set_exception(exc)
+            raise
+        claim.set_result(made)
+        return made
 
     def cancel(self) -> None:
         """Drop what has not started; wait for what has (it only writes to the store)."""
@@ -355,6 +446,8 @@ class Unpacker:
 
     def _finish(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._early_pool is not None:
+            self._early_pool.shutdown(wait=True, cancel_futures=True)
         if self._helper is not None:
             self._helper.close()
 

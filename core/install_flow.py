@@ -123,68 +123,91 @@ def run_install(ctx: click.Context, out: Output) -> None:
     )
     hashed = require_hashes(params, settings, inputs.files)
     with session(manager, settings, sources, target, params=params, out=out) as run:
-        resolution = resolve_reusing(
-            requirements,
-            run=run,
-            target=target,
-            installed=installed,
-            policy=policy,
-            reuse=not hashed,
-            lookup_plugins=manager.implementers("roost_index_lookup"),
-            root=cache_root(settings),
-            out=out,
-        )
-        for warning in resolution.warnings:
-            out.warning(warning)
-        todo = []
-        for candidate in resolution.candidates:
-            if candidate.installed is not None and not policy.force_reinstall:
-                if candidate.name in resolution.requested:
-                    out.info(
-                        f"Requirement already satisfied: {candidate.installed.name} "
-                        f"in {candidate.installed.location} ({candidate.version})"
-                    )
-                continue
-            todo.append(candidate)
-        if hashed:
-            from roost.hash_mode import check_hashed, check_pinned
-
-            check_pinned(requirements)
-            check_hashed(todo, run.fetcher)
-        if params.get("report"):
-            write_report(
-                params["report"],
-                todo,
-                run.fetcher,
-                requirements=requirements,
-                target=target,
-                out=out,
-            )
-        if params.get("dry_run"):
-            if todo:
-                out.info("Would install " + " ".join(_label(c) for c in todo))
-            return
         unpacker = None if store is None else Unpacker(store, out.detail)
 
-        def prepared(
-            unpacker: Unpacker | None, verify: Callable[[UnpackedWheel], None] | None
-        ) -> tuple[list[PlanItem], list[UnpackedWheel | None] | None]:
-            plan = fetch_plan(
-                todo,
-                installed,
-                scheme,
-                requested=resolution.requested,
-                fetcher=run.fetcher,
-                event=lambda step: manager.install_event(step, options),
-                store=store,
-                ready=None if unpacker is None else unpacker.add,
-                verify=verify,
-            )
-            # Every wheel checked and unpacked (or the first failure raised) before the
-            # lock.
-            return plan, None if unpacker is None else unpacker.results()
+        def pinned(candidate: Candidate) -> None:
+            # Fetched (and unpacked) while the resolver goes on. Not for --dry-run, nor in
+            # hash-checking mode (files are fetched once the plan is checked against the
+            # --hash lines), nor for a wheel whose stored copy the plan will use.
+            if params.get("dry_run") or hashed or candidate.direct:
+                return
+            if candidate.file is None or not candidate.file.is_wheel:
+                return
+            link = candidate.file.link
+            digest = run.fetcher.known_sha256(link)
+            if store is not None and digest is not None and store.has(digest):
+                return
+            download = run.fetcher.wheel(link)
+            if unpacker is not None:
+                file = candidate.file
+                metadata = run.fetcher.resolver_metadata(link)
+                unpacker.early(
+                    download, run.fetcher.digests, (file.name, str(file.version), metadata)
+                )
 
         try:
+            resolution = resolve_reusing(
+                requirements,
+                run=run,
+                target=target,
+                installed=installed,
+                policy=policy,
+                reuse=not hashed,
+                lookup_plugins=manager.implementers("roost_index_lookup"),
+                root=cache_root(settings),
+                out=out,
+                pinned=pinned,
+            )
+            for warning in resolution.warnings:
+                out.warning(warning)
+            todo = []
+            for candidate in resolution.candidates:
+                if candidate.installed is not None and not policy.force_reinstall:
+                    if candidate.name in resolution.requested:
+                        out.info(
+                            f"Requirement already satisfied: {candidate.installed.name} "
+                            f"in {candidate.installed.location} ({candidate.version})"
+                        )
+                    continue
+                todo.append(candidate)
+            if hashed:
+                from roost.hash_mode import check_hashed, check_pinned
+
+                check_pinned(requirements)
+                check_hashed(todo, run.fetcher)
+            if params.get("report"):
+                write_report(
+                    params["report"],
+                    todo,
+                    run.fetcher,
+                    requirements=requirements,
+                    target=target,
+                    out=out,
+                )
+            if params.get("dry_run"):
+                if todo:
+                    out.info("Would install " + " ".join(_label(c) for c in todo))
+                return
+
+            def prepared(
+                unpacker: Unpacker | None, verify: Callable[[UnpackedWheel], None] | None
+            ) -> tuple[list[PlanItem], list[UnpackedWheel | None] | None]:
+                plan = fetch_plan(
+                    todo,
+                    installed,
+                    scheme,
+                    requested=resolution.requested,
+                    fetcher=run.fetcher,
+                    event=lambda step: manager.install_event(step, options),
+                    store=store,
+                    ready=None if unpacker is None else unpacker.add,
+                    verify=verify,
+                    made=None if unpacker is None else unpacker.made(),
+                )
+                # Every wheel checked and unpacked (or the first failure raised) before the
+                # lock.
+                return plan, None if unpacker is None else unpacker.results()
+
             if placer is not None and placer.helped:
                 # The helper checks the stored files while this process goes on.
                 plan, unpacked = prepared(unpacker, lambda entry: placer.verify(str(entry.root)))
@@ -240,6 +263,7 @@ def resolve_reusing(
     lookup_plugins: list[str],
     root: Path | None,
     out: Output,
+    pinned: Callable[[Candidate], None] | None = None,
 ) -> Resolution:
     """Resolve, or reuse the previous resolution of the same inputs over the same fresh
     index pages (:mod:`roost.resolution_cache`), and keep this one for next time."""
@@ -274,6 +298,7 @@ def resolve_reusing(
         target=target,
         installed=installed,
         policy=policy,
+        pinned=pinned,
     )
     # A resolution that read anything the HTTP cache did not keep, or that had to ask
     # the index again, cannot be checked next time.
@@ -302,17 +327,19 @@ def fetch_plan(
     store: UnpackedStore | None = None,
     ready: Callable[[PlanItem], None] | None = None,
     verify: Callable[[UnpackedWheel], None] | None = None,
+    made: Mapping[str, UnpackedWheel] | None = None,
 ) -> list[PlanItem]:
     """Wait for every wheel (all downloads run at once, the pool bounds them), in order,
     handing each item to *ready* as soon as its wheel is here.
 
     A wheel whose sha256 the index gave and whose unpacked copy the store holds is not
     fetched: the store's copy was made from those very bytes. *verify*, when given,
-    takes over checking those copies' files (see :meth:`UnpackedStore.find`).
+    takes over checking those copies' files (see :meth:`UnpackedStore.find`); the
+    copies this run *made* (by sha256) are taken as they are.
     """
     from roost.install import PlanItem
 
-    unpacked = _stored(todo, fetcher, store, verify)
+    unpacked = _stored(todo, fetcher, store, verify, made or {})
     futures = {
         candidate.name: fetcher.wheel(_link_of(candidate))
         for candidate in todo
@@ -358,6 +385,7 @@ def _stored(
     fetcher: Fetcher,
     store: UnpackedStore | None,
     verify: Callable[[UnpackedWheel], None] | None,
+    made: Mapping[str, UnpackedWheel],
 ) -> dict[str, UnpackedWheel]:
     """The store entries of the wheels whose sha256 is known before fetching, by name.
 
@@ -375,7 +403,9 @@ def _stored(
         return {}
     # One thread: checking an entry is one lstat per file, and threads only fought over
     # the GIL (0.10 s for jupyter's 97 entries in one thread, 0.15 s in two).
-    found = {name: store.find(digest, verify) for name, digest in known.items()}
+    found = {
+        name: made.get(digest) or store.find(digest, verify) for name, digest in known.items()
+    }
     return {name: entry for name, entry in found.items() if entry is not None}
 
 

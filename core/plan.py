@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -105,7 +105,10 @@ def resolve(
     target: Target,
     installed: dict[NormalizedName, InstalledDist],
     policy: Policy,
+    pinned: Callable[[Candidate], None] | None = None,
 ) -> Resolution:
+    """Resolve *requirements*; *pinned*, when given, hears of candidates the resolver
+    pins while it goes on (see :func:`pins_reporter`)."""
     import resolvelib
 
     provider = Provider(finder, fetcher, target, installed, policy)
@@ -123,7 +126,7 @@ def resolve(
         return Resolution(already, policy.requested, provider.warnings)
     provider.prefetch(reqs)
     resolver: resolvelib.Resolver[Req, Candidate, str] = resolvelib.Resolver(
-        provider, resolvelib.BaseReporter()
+        provider, pins_reporter(pinned)
     )
     try:
         result = resolver.resolve(reqs, max_rounds=200_000)
@@ -137,6 +140,33 @@ def resolve(
         provider.close()
     ordered = topological(result.mapping, result.graph)
     return Resolution(ordered, policy.requested, provider.warnings)
+
+
+def pins_reporter(pinned: Callable[[Candidate], None] | None) -> Any:
+    """A resolvelib reporter that hands *pinned* the candidates the resolver pins, so
+    their wheels can be fetched and unpacked while it resolves the rest.
+
+    Only the first version pinned of each project, and nothing once the resolver has
+    had to backtrack: a resolution that backtracks may pin and drop many versions of a
+    project, and each one handed over is a download that may be wasted.
+    """
+    import resolvelib
+
+    class Reporter(resolvelib.BaseReporter):  # type: ignore[type-arg]
+        def __init__(self) -> None:
+            self.seen: set[str] = set()
+            self.backtracked = False
+
+        def resolving_conflicts(self, causes: object) -> None:
+            self.backtracked = True
+
+        def pinning(self, candidate: Candidate) -> None:
+            if pinned is None or self.backtracked or candidate.name in self.seen:
+                return
+            self.seen.add(candidate.name)
+            pinned(candidate)
+
+    return Reporter()
 
 
 def _impossible(exc: object, finder: Finder, target: Target) -> ResolutionError:

@@ -8,8 +8,10 @@ took 1.37 s. The helper is started on the first wheel that really needs unpackin
 thread finds it free, and costs about 25 MiB while it lives.
 
 Protocol, one JSON line each way over the helper's stdin and stdout: the request
-``[wheel, directory]`` runs :func:`roost.unpacked._unpack`; the reply is ``["ok"]``,
-``["record", issues]`` or a failure as :mod:`roost.helper_process` describes it, and
+``[wheel, directory, expected]`` runs :func:`roost.unpacked._unpack` (``expected`` is
+null, or the name, version and index metadata to run the archive checks with); the
+reply is ``["ok"]``, ``["record", issues]`` or a failure as
+:mod:`roost.helper_process` describes it, and
 the parent raises what the same failure raises in-process, with the same text.
 A helper that cannot start, dies or answers nonsense is dropped for the rest of the
 run; the wheel it had is unpacked again in-process from a clean directory.
@@ -22,9 +24,12 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from roost.helper_process import describe, finish, ignore_interrupts, rebuild, spawn
+
+if TYPE_CHECKING:
+    from roost.unpacked import Expected
 
 
 class UnpackHelper:
@@ -40,16 +45,19 @@ class UnpackHelper:
         """The helper's process id while it runs."""
         return None if self._process is None else self._process.pid
 
-    def unpack(self, wheel: Path, into: Path) -> bool:
-        """Unpack *wheel* into *into* in the helper; False when the helper is busy or
-        unusable (the caller unpacks in-process). Raises what ``_unpack`` raises."""
-        if self._unusable or not self._lock.acquire(blocking=False):
+    def unpack(
+        self, wheel: Path, into: Path, *, wait: bool = False, expected: Expected | None = None
+    ) -> bool:
+        """Unpack *wheel* into *into* in the helper (checking it first with *expected*);
+        False when the helper is busy (and *wait* is false) or unusable (the caller
+        unpacks in-process). Raises what ``_unpack`` raises."""
+        if self._unusable or not self._lock.acquire(blocking=wait):
             return False
         try:
             process = self._process or self._start()
             if process is None:
                 return False
-            reply = self._ask(process, [str(wheel), str(into)])
+            reply = self._ask(process, [str(wheel), str(into), expected])
             if reply is None:
                 self._drop()
                 return False
@@ -68,7 +76,7 @@ class UnpackHelper:
         self._unusable = self._process is None
         return self._process
 
-    def _ask(self, process: subprocess.Popen[bytes], request: list[str]) -> list[object] | None:
+    def _ask(self, process: subprocess.Popen[bytes], request: list[object]) -> list[object] | None:
         stdin, stdout = process.stdin, process.stdout
         assert stdin is not None and stdout is not None
         try:
@@ -90,11 +98,14 @@ class UnpackHelper:
 
 def _raise_failure(reply: list[object]) -> None:
     from roost.unpacked import RecordMismatch
+    from roost.wheel_check import UnsafeWheelError
 
     if reply[0] == "ok":
         return
     if reply[0] == "record" and isinstance(reply[1], list):
         raise RecordMismatch([str(issue) for issue in reply[1]])
+    if reply[0] == "unsafe" and len(reply) == 2:
+        raise UnsafeWheelError(str(reply[1]))
     raise rebuild(reply)
 
 
@@ -107,15 +118,18 @@ def main() -> None:
 def serve(source: IO[str], sink: IO[str]) -> None:
     """Answer one request per line of *source* until it ends."""
     from roost.unpacked import RecordMismatch, _unpack
+    from roost.wheel_check import UnsafeWheelError
 
     for line in source:
-        wheel, into = json.loads(line)
+        wheel, into, expected = json.loads(line)
         reply: list[object]
         try:
-            _unpack(Path(wheel), Path(into))
+            _unpack(Path(wheel), Path(into), None if expected is None else tuple(expected))
             reply = ["ok"]
         except RecordMismatch as exc:
             reply = ["record", exc.issues]
+        except UnsafeWheelError as exc:
+            reply = ["unsafe", exc.message]
         except Exception as exc:  # in-process, the refusal shows any error as its text
             reply = describe(exc)
         sink.write(json.dumps(reply) + "\n")

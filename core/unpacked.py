@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from roost.unpack_helper import UnpackHelper
 
 FORMAT = 1
+#: What a wheel must be (its project name and version, and the metadata the index
+#: served for it, if any), for the archive checks run before unpacking it.
+Expected = tuple[str, str, "str | None"]
 _CHUNK = 1 << 20
 #: Reading members: big enough to serve most members from memory, small enough that
 #: two unpacking threads do not raise the peak memory of an install.
@@ -101,6 +104,10 @@ class UnpackedStore:
     def entry_path(self, sha256: str) -> Path:
         return self.root / sha256
 
+    def has(self, sha256: str) -> bool:
+        """Whether anything (intact or not) is stored for the wheel *sha256*."""
+        return os.path.lexists(self.entry_path(sha256))
+
     def lookup(self, wheel: Path, digest: str | None = None) -> tuple[str, UnpackedWheel | None]:
         """The sha256 of *wheel* (*digest*, when the caller has it), and its intact entry
         if the store has one."""
@@ -148,12 +155,19 @@ class UnpackedStore:
         return found
 
     def ensure(
-        self, wheel: Path, digest: str | None = None, helper: UnpackHelper | None = None
+        self,
+        wheel: Path,
+        digest: str | None = None,
+        helper: UnpackHelper | None = None,
+        *,
+        wait: bool = False,
+        expected: Expected | None = None,
     ) -> UnpackedWheel:
         """The intact entry for *wheel*, unpacking (and RECORD-checking) it if needed.
 
         *digest* is the wheel's sha256 when the caller has it already; *helper*, when
-        given and free, unpacks it in its own process.
+        given and free (or once free, with *wait*), unpacks it in its own process. With
+        *expected*, the archive checks run first (see :func:`_unpack`).
         Raises :class:`RecordMismatch` when the wheel's members disagree with its RECORD.
         """
         digest = digest or _sha256(wheel)
@@ -165,11 +179,11 @@ class UnpackedStore:
         self.root.mkdir(parents=True, exist_ok=True)
         temp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.root))
         try:
-            if helper is None or not helper.unpack(wheel, temp):
+            if helper is None or not helper.unpack(wheel, temp, wait=wait, expected=expected):
                 # A helper that died part-way may have left files: start clean.
                 shutil.rmtree(temp / TREE, ignore_errors=True)
                 (temp / MANIFEST).unlink(missing_ok=True)
-                _unpack(wheel, temp)
+                _unpack(wheel, temp, expected)
             current = self.find(digest)
             if current is not None:
                 return current  # another run finished first
@@ -268,13 +282,19 @@ def _load(root: Path) -> UnpackedWheel | None:
         return None
 
 
-def _unpack(wheel: Path, into: Path) -> None:
+def _unpack(wheel: Path, into: Path, expected: Expected | None = None) -> None:
     """Unpack *wheel* into *into*/tree, checking every member against RECORD, then write
-    the manifest (the completion marker)."""
+    the manifest (the completion marker). With *expected*, the archive checks
+    (:func:`roost.wheel_check.check_wheel` with these arguments) run first: a caller
+    that has not run them yet must pass it."""
     from installer.records import parse_record_file
     from installer.sources import WheelFile
     from installer.utils import make_file_executable, parse_metadata_file
 
+    if expected is not None:
+        from roost.wheel_check import check_wheel
+
+        check_wheel(wheel, *expected)
     # One ZipFile for installer's checks and the unpacking: its central directory is
     # read once. A large read buffer serves the members in order from memory: with the
     # default one, every member cost a seek and a read (50,000 syscalls for jupyter).
@@ -318,9 +338,9 @@ def _unpack(wheel: Path, into: Path) -> None:
             # validate_record has parsed every row already: "algorithm=value", size.
             fields = records.get(name)
             if fields and fields[1]:
-                algorithm, _, expected = fields[1].partition("=")
+                algorithm, _, recorded = fields[1].partition("=")
                 actual = digest if algorithm == "sha256" else _rehash(target, algorithm)
-                if actual != expected or int(fields[2]) != size:
+                if actual != recorded or int(fields[2]) != size:
                     issues.append(f"In {wheel}, hash / size of {name} didn't match RECORD")
             members.append([name, digest, size, executable, mtime])
     if issues:

@@ -16,6 +16,7 @@ import pytest
 from roost.helper_process import HelperFailed
 from roost.unpack_helper import UnpackHelper
 from roost.unpacked import RecordMismatch, UnpackedStore, UnpackedWheel, _unpack
+from roost.wheel_check import UnsafeWheelError
 from tests.support.wheels import WheelSpec, build_wheel, flip_member_byte
 
 SPEC = WheelSpec(
@@ -99,6 +100,29 @@ def test_failures_come_back_as_in_process(
         assert "is damaged" in str(helped.value)
 
 
+def test_archive_checks_run_first_and_come_back_as_in_process(
+    tmp_path: Path, helper: UnpackHelper
+) -> None:
+    """With the expected name and version, a zip bomb is refused before a byte of it is
+    written, in the helper as in-process, with the same error and text."""
+    bomb = WheelSpec("helped", "1.0", files={"helped/zeros.bin": bytes(2 << 20)})
+    wheel = build_wheel(bomb, tmp_path / "wheels")
+    expected = ("helped", "1.0", None)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with pytest.raises(UnsafeWheelError) as in_process:
+        _unpack(wheel, tmp_path / "a", expected)
+    with pytest.raises(UnsafeWheelError) as helped:
+        helper.unpack(wheel, tmp_path / "b", expected=expected)
+    assert helper.pid is not None
+    assert "a zip bomb?" in str(in_process.value)
+    assert str(helped.value) == str(in_process.value)
+    assert list((tmp_path / "a").iterdir()) == list((tmp_path / "b").iterdir()) == []
+    # Without them (the caller ran them), the same wheel unpacks.
+    assert helper.unpack(wheel, tmp_path / "b")
+    assert (tmp_path / "b" / "tree" / "helped" / "zeros.bin").stat().st_size == 2 << 20
+
+
 def test_file_system_errors_come_back_as_os_errors(tmp_path: Path, helper: UnpackHelper) -> None:
     wheel = build_wheel(SPEC, tmp_path / "wheels")
     missing = tmp_path / "no" / "such" / "folder"
@@ -115,7 +139,7 @@ class _DyingHelper(UnpackHelper):
 
     def _start(self) -> subprocess.Popen[bytes] | None:
         code = (
-            "import json, os, sys; wheel, into = json.loads(sys.stdin.readline()); "
+            "import json, os, sys; wheel, into, _ = json.loads(sys.stdin.readline()); "
             "os.makedirs(os.path.join(into, 'tree', 'helped')); "
             "open(os.path.join(into, 'tree', 'helped', 'half.py'), 'w').write('x'); "
             "sys.exit(3)"
