@@ -5,14 +5,15 @@ two threads of one process take turns holding the GIL: on 2 CPUs they unpacked
 jupyter's 97 wheels in 1.78 s inside an install, where one thread plus this helper
 took 1.37 s. The helper is started on the first wheel that really needs unpacking
 (never on an install served from the store), takes one wheel at a time from whichever
-thread finds it free, and costs about 25 MiB while it lives.
+thread finds it free (or from the one thread feeding it wheels the resolver pinned,
+which waits for it), and costs 30-35 MiB while it lives (23 MiB of it the imports).
 
 Protocol, one JSON line each way over the helper's stdin and stdout: the request
 ``[wheel, directory, expected]`` runs :func:`roost.unpacked._unpack` (``expected`` is
 null, or the name, version and index metadata to run the archive checks with); the
-reply is ``["ok"]``, ``["record", issues]`` or a failure as
-:mod:`roost.helper_process` describes it, and
-the parent raises what the same failure raises in-process, with the same text.
+reply is ``["ok"]``, ``["record", issues]``, ``["unsafe", text]`` (the archive checks
+refused the wheel) or a failure as :mod:`roost.helper_process` describes it, and the
+parent raises what the same failure raises in-process, with the same text.
 A helper that cannot start, dies or answers nonsense is dropped for the rest of the
 run; the wheel it had is unpacked again in-process from a clean directory.
 """
