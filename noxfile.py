@@ -1,40 +1,101 @@
-"""roost's sessions: `nox` runs lint, typecheck and tests (what CI runs)."""
+"""roost's sessions: `nox` runs lint, typecheck, tests and lowest (what CI runs)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.sessions = ["lint", "typecheck", "tests", "lowest"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
 ROOT = Path(__file__).parent
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
+#: Development tools are pinned here; roost's own dependencies are not (see the file).
+CONSTRAINTS = ("-c", str(ROOT / ".ci" / "constraints.txt"))
+#: Wheels of real projects the tests serve on loopback, fetched once from the
+#: configured index (tests/support/fetched.py reads them): for each requirement,
+#: the Python versions to fetch the newest fitting release for.
+TEST_WHEELS: dict[str, tuple[str, ...]] = {
+    # The tag equality test runs packaging inside every target Python.
+    "packaging": ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13"),
+    "six": ("3.8",),
+}
+TEST_WHEELS_DIR = ROOT / ".test-wheels"
+
+
+def _fetch_test_wheels(session: nox.Session) -> None:
+    """Download TEST_WHEELS into .test-wheels/ unless this exact list is there already."""
+    digest = hashlib.sha256(repr(sorted(TEST_WHEELS.items())).encode()).hexdigest()[:16]
+    stamp = TEST_WHEELS_DIR / f".complete-{digest}"
+    if stamp.exists():
+        return
+    TEST_WHEELS_DIR.mkdir(exist_ok=True)
+    for requirement, versions in TEST_WHEELS.items():
+        for version in versions:
+            session.run(
+                "python", "-m", "pip", "download", "-q", "--no-deps",
+                "--only-binary=:all:", "--python-version", version,
+                "-d", str(TEST_WHEELS_DIR), requirement,
+            )  # fmt: skip
+    stamp.touch()
+
+
+def _run_tests(session: nox.Session) -> None:
+    _fetch_test_wheels(session)
+    args = session.posargs or ["-n", "2"]
+    env = {"PYTHONDONTWRITEBYTECODE": "1", "ROOST_TEST_WHEELS": str(TEST_WHEELS_DIR)}
+    session.run("pytest", *args, env=env)
 
 
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
-    """The whole suite: loopback only, real venvs and interpreters."""
-    session.install(".[test]")
-    # Run from a folder without core/ and plugins/ so the installed package is tested.
-    args = session.posargs or ["-n", "2"]
-    session.run("pytest", *args, env={"PYTHONDONTWRITEBYTECODE": "1"})
+    """The whole suite against the newest releases of roost's dependencies."""
+    session.install(*CONSTRAINTS, ".[test]")
+    _run_tests(session)
+
+
+def _lowest_constraints(session: nox.Session) -> Path:
+    """A constraints file pinning each runtime dependency to its declared lower bound."""
+    import tomllib
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = []
+    for line in project["dependencies"]:
+        requirement = Requirement(line)
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue
+        bounds = [spec.version for spec in requirement.specifier if spec.operator == ">="]
+        if len(bounds) != 1:
+            session.error(f"pyproject.toml: {line!r} needs exactly one '>=' lower bound")
+        pins.append(f"{requirement.name}=={bounds[0]}")
+    path = Path(session.create_tmp()) / "lowest.txt"
+    path.write_text("\n".join(pins) + "\n")
+    return path
+
+
+@nox.session(python=PYTHON)
+def lowest(session: nox.Session) -> None:
+    """The whole suite against the lowest versions pyproject.toml declares."""
+    session.install(*CONSTRAINTS, "-c", str(_lowest_constraints(session)), ".[test]")
+    _run_tests(session)
 
 
 @nox.session(python=PYTHON)
 def network(session: nox.Session) -> None:
     """Tests that need the configured (non-loopback) index."""
-    session.install(".[test]")
+    session.install(*CONSTRAINTS, ".[test]")
     session.run("pytest", "-m", "network", "--run-network", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    session.install("ruff")
+    session.install(*CONSTRAINTS, "ruff")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
@@ -42,7 +103,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict against a regular install (mypy cannot see through editable finders)."""
-    session.install(".", "mypy", "types-setuptools")
+    session.install(*CONSTRAINTS, ".", "mypy", "types-setuptools")
     tmp = session.create_tmp()
     session.chdir(tmp)
     session.run("mypy", "--strict", "--config-file", str(ROOT / "pyproject.toml"), "-p", "roost")

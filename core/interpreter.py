@@ -2,8 +2,10 @@
 
 roost may run from a different Python than the one it installs into (pipx), so
 paths, tags and markers are never computed from roost's own ``sys``: the target
-runs ``_introspect.py`` and answers in JSON. The answer is cached per interpreter
-(path, mtime and the environment variables that change it).
+runs ``_introspect.py`` (its standard library only) and answers with facts in JSON;
+markers and tags are computed from those facts here (``roost.target_tags``). The
+answer is cached per interpreter (path, mtime and the environment variables that
+change it).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from roost._introspect import SENTINEL
 from roost.errors import InterpreterError
 from roost.types import Scheme, Target
 
-MINIMUM_VERSION = (3, 9)
+MINIMUM_VERSION = (3, 8)
 _TIMEOUT = 60
 _SCRIPT = Path(__file__).with_name("_introspect.py")
 #: Exit status the bootstrap uses for an interpreter older than MINIMUM_VERSION.
@@ -54,7 +56,7 @@ _CACHE_ENV = (
     "PYTHONSAFEPATH",
     "DEB_PYTHON_INSTALL_LAYOUT",
 )
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 
 
 def _venv_python(directory: Path) -> Path:
@@ -145,10 +147,6 @@ def find_target(python: str | None, *, cwd: Path, env: Mapping[str, str]) -> str
     )
 
 
-def _packaging_dir() -> str:
-    return str(Path(packaging.__file__).resolve().parent.parent)
-
-
 def _stat_key(path: str, *, follow: bool) -> str:
     try:
         st = os.stat(path, follow_symlinks=follow)
@@ -159,12 +157,12 @@ def _stat_key(path: str, *, follow: bool) -> str:
 
 def _key(parts: list[str], env: Mapping[str, str], names: tuple[str, ...]) -> str:
     """A cache key: *parts*, the variables *names* of *env*, and what every answer
-    depends on (the script that describes, roost's packaging)."""
+    depends on (the script that describes, roost's packaging, which computes the tags)."""
     material = [
         f"format={_CACHE_FORMAT}",
         *parts,
         f"script={hashlib.sha256(_SCRIPT.read_bytes()).hexdigest()}",
-        f"packaging={packaging.__version__}:{_packaging_dir()}",
+        f"packaging={packaging.__version__}",
         *(f"env:{name}={env.get(name, '')}" for name in names),
     ]
     return hashlib.sha256("\0".join(material).encode()).hexdigest()
@@ -224,8 +222,12 @@ def _write_cache(path: Path, data: Mapping[str, Any]) -> None:
         pass  # the cache only saves time; a read-only cache dir is not an error
 
 
-def _run(executable: str, env: Mapping[str, str], *, platform: bool = True) -> dict[str, Any]:
-    command = [executable, "-c", _BOOTSTRAP, str(_SCRIPT), _packaging_dir()]
+def probe(executable: str, env: Mapping[str, str], *, platform: bool = True) -> dict[str, Any]:
+    """Run the probe in *executable*; its facts as a dict (without markers and tags).
+
+    ``platform=False`` leaves out the platform facts (``describe``'s ``with_platform``).
+    """
+    command = [executable, "-c", _BOOTSTRAP, str(_SCRIPT)]
     if not platform:
         command.append("--no-platform")
     try:
@@ -348,17 +350,32 @@ def introspect(
     )
     known = None if platform_path is None else _read_cache(platform_path)
     if known is not None and isinstance(known.get("tags"), list):
-        # A new venv of a known interpreter: only its paths need asking (no packaging
-        # import in the target: 25 ms instead of 110 ms).
-        data = {**_run(executable, env, platform=False), **known}
+        # A new venv of a known interpreter: only its paths need asking, and the
+        # tags need no computing again.
+        data = {**probe(executable, env, platform=False), **known}
     else:
-        data = _run(executable, env)
+        data = with_markers_and_tags(probe(executable, env))
     target = target_from_data(data)
     if path is not None:
         _write_cache(path, data)
     if platform_path is not None and known is None:
-        _write_cache(platform_path, {"markers": data["markers"], "tags": data["tags"]})
+        platform_keys = ("platform", "markers", "tags")
+        _write_cache(platform_path, {key: data[key] for key in platform_keys})
     return target
+
+
+def with_markers_and_tags(data: Mapping[str, Any]) -> dict[str, Any]:
+    """*data* from the probe with the markers and tags its platform facts imply."""
+    # Imported here: a cached description (the usual case) needs no tag computing.
+    from roost.target_tags import markers_from_facts, tags_from_facts
+
+    facts = data.get("platform")
+    if not isinstance(facts, Mapping):
+        raise InterpreterError("the interpreter description has no platform facts")
+    try:
+        return {**data, "markers": markers_from_facts(facts), "tags": tags_from_facts(facts)}
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise InterpreterError(f"unexpected interpreter description ({exc!r})") from exc
 
 
 def load_target(

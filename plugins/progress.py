@@ -81,8 +81,12 @@ def roost_add_options(command: str) -> list[click.Option]:
 
 @hookimpl(trylast=True)
 def roost_install_event(event: InstallEvent, options: Options) -> None:
-    if event.kind not in _BARS or not wanted(options):
+    if event.kind not in _BARS:
         return
     if _run.bars is None:
+        # Decided once: while the bars are drawn, rich stands in for sys.stderr, and
+        # before rich 15 its stand-in says it is no terminal.
+        if not wanted(options):
+            return
         _run.bars = Bars()
     _run.bars.advance(event)

@@ -19,7 +19,7 @@ from tests.support.envs import (
     pyenv_python,
 )
 
-VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
+VERSIONS = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
 DEBIAN_MARKER = "/usr/lib/python3.11/EXTERNALLY-MANAGED"
 
 
@@ -76,7 +76,7 @@ def test_debian_python(env: dict[str, str]) -> None:
     )
 
 
-VENV_PYTHONS = ["3.9", "3.13", "debian"]
+VENV_PYTHONS = ["3.8", "3.9", "3.13", "debian"]
 
 
 def _base_python(which: str) -> Path:
@@ -146,15 +146,16 @@ def test_working_directory_cannot_shadow_stdlib(
     assert target.version[:2] == (3, 12)
 
 
-def test_too_old_interpreter(env: dict[str, str]) -> None:
-    python = pyenv_python("3.8")
+@pytest.mark.parametrize("version", ["2.7", "3.6", "3.7"])
+def test_too_old_interpreter(version: str, env: dict[str, str]) -> None:
+    python = pyenv_python(version)
     if python is None:
-        pytest.skip(f"no interpreter at {PYENV_ROOT}/3.8.*/bin/python")
+        pytest.skip(f"no interpreter at {PYENV_ROOT}/{version}.*/bin/python")
     with pytest.raises(InterpreterError) as info:
         introspect(str(python), cache_dir=None, env=env)
     assert str(python) in info.value.message
-    assert "Python 3.8" in info.value.message
-    assert "3.9 or newer" in info.value.message
+    assert f"Python {version}." in info.value.message
+    assert "3.8 or newer" in info.value.message
 
 
 def test_not_python(tmp_path: Path, env: dict[str, str]) -> None:

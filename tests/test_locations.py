@@ -28,7 +28,7 @@ from tests.support.envs import run_roost as _run_roost
 from tests.support.server import IndexServer
 from tests.test_user_install import copy_cpython, copy_env, purelib
 
-VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
+VERSIONS = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
 
 
 def roost(

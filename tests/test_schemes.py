@@ -19,7 +19,7 @@ from tests.support.envs import (
 )
 from tests.support.wheels import WheelSpec, build_wheel
 
-PYTHONS = ["3.9", "3.10", "3.11", "3.12", "3.13", "debian"]
+PYTHONS = ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "debian"]
 
 
 def need_python(which: str) -> Path:
