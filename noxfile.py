@@ -95,9 +95,12 @@ def network(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    session.install(*CONSTRAINTS, "ruff")
+    """ruff, and import-linter's layer, public-API and no-cycle contracts (pyproject.toml)."""
+    # A regular install: import-linter, like mypy, cannot see through editable finders.
+    session.install(*CONSTRAINTS, "ruff", "import-linter", ".")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports", "--config", str(ROOT / "pyproject.toml"))
 
 
 @nox.session(python=PYTHON)

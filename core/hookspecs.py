@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 
     import click
 
-    from roost.http import Client
     from roost.types import (
         Credentials,
+        HttpClient,
         IndexSource,
         InstalledDistribution,
         InstallEvent,
@@ -104,7 +104,7 @@ def roost_index_sources(settings: Settings) -> Sequence[IndexSource]:
 
 @hookspec(firstresult=True)
 def roost_index_lookup(
-    project: NormalizedName, source: IndexSource, client: Client
+    project: NormalizedName, source: IndexSource, client: HttpClient
 ) -> ProjectLinks | None:
     """Return what *source* lists for *project*, or None if this plugin cannot read it.
 

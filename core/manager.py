@@ -24,9 +24,9 @@ if TYPE_CHECKING:
 
     import click
 
-    from roost.http import Client
     from roost.types import (
         Credentials,
+        HttpClient,
         IndexSource,
         InstalledDistribution,
         InstallEvent,
@@ -193,7 +193,7 @@ class Manager:
 
         # Documented fallback when truststore_tls is blocked: Python's default
         # context (OpenSSL's default CA locations) plus --cert/--client-cert.
-        from roost.http import apply_tls_settings
+        from roost.tls import apply_tls_settings
 
         return apply_tls_settings(ssl.create_default_context(), settings)
 
@@ -214,7 +214,7 @@ class Manager:
         return sources
 
     def index_lookup(
-        self, project: NormalizedName, source: IndexSource, client: Client
+        self, project: NormalizedName, source: IndexSource, client: HttpClient
     ) -> ProjectLinks | None:
         result: ProjectLinks | None = self._hook.roost_index_lookup(
             project=project, source=source, client=client

@@ -9,7 +9,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, NewType
+from typing import Any, NewType, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 #: A project name normalised as PEP 503 says (lowercase, runs of ``-_.`` as ``-``).
@@ -289,3 +289,37 @@ class InstallEvent:
     #: How many distributions of this kind of step are done, and how many in all.
     index: int = 0
     total: int = 0
+
+
+class HttpResponse(Protocol):
+    """A whole HTTP response, as :meth:`HttpClient.get` returns it (an ``httpx.Response``)."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def reason_phrase(self) -> str: ...
+
+    @property
+    def url(self) -> Any: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+    @property
+    def text(self) -> str: ...
+
+
+class HttpClient(Protocol):
+    """The run's HTTP client as ``roost_index_lookup`` receives it.
+
+    It carries roost's TLS, proxies, credentials, retries, timeouts and HTTP cache;
+    an index plugin reads pages through it rather than opening its own connections.
+    """
+
+    def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> HttpResponse:
+        """GET *url* and read the whole body; statuses other than 401/403 are returned."""
+        ...

@@ -20,9 +20,9 @@ from roost.hookspecs import hookimpl
 from roost.types import IndexSource, Link, NormalizedName, ProjectLinks, file_url_path, redact_url
 
 if TYPE_CHECKING:
-    from roost.http import Client
+    from roost.types import HttpClient
 
-_pages: weakref.WeakKeyDictionary[Client, dict[str, tuple[Link, ...] | None]] = (
+_pages: weakref.WeakKeyDictionary[HttpClient, dict[str, tuple[Link, ...] | None]] = (
     weakref.WeakKeyDictionary()
 )
 _pages_lock = threading.Lock()
@@ -48,9 +48,9 @@ def _directory_links(directory: Path, source: IndexSource) -> tuple[Link, ...]:
     return tuple(links)
 
 
-def _read_page(source: IndexSource, client: Client) -> tuple[Link, ...] | None:
+def _read_page(source: IndexSource, client: HttpClient) -> tuple[Link, ...] | None:
     """Every link of an HTML find-links page; None when the page does not exist."""
-    from roost.simple_parse import parse_html_page
+    from roost.pages import parse_html_page
 
     scheme = urlsplit(source.url).scheme.lower()
     if scheme == "file":
@@ -73,7 +73,7 @@ def _read_page(source: IndexSource, client: Client) -> tuple[Link, ...] | None:
     return tuple(parse_html_page(response.text, str(response.url), source))
 
 
-def _cached_page(source: IndexSource, client: Client) -> tuple[Link, ...] | None:
+def _cached_page(source: IndexSource, client: HttpClient) -> tuple[Link, ...] | None:
     try:
         with _pages_lock:
             pages = _pages.setdefault(client, {})
@@ -85,7 +85,7 @@ def _cached_page(source: IndexSource, client: Client) -> tuple[Link, ...] | None
     return pages[source.url]
 
 
-def all_links(source: IndexSource, client: Client) -> tuple[Link, ...] | None:
+def all_links(source: IndexSource, client: HttpClient) -> tuple[Link, ...] | None:
     """Every file a find-links location offers, None when the location does not exist."""
     scheme = urlsplit(source.url).scheme.lower()
     if scheme == "file":
@@ -104,7 +104,7 @@ def all_links(source: IndexSource, client: Client) -> tuple[Link, ...] | None:
 
 @hookimpl(trylast=True)
 def roost_index_lookup(
-    project: NormalizedName, source: IndexSource, client: Client
+    project: NormalizedName, source: IndexSource, client: HttpClient
 ) -> ProjectLinks | None:
     """The files of *project* in a find-links folder or page; None for other kinds."""
     if source.kind != "find-links":

@@ -2,7 +2,7 @@
 
 ``index-url`` then each ``extra-index-url`` (none with ``no-index``), then each
 ``find-links``. roost has no built-in index: with nothing configured the core
-says how to configure one (:func:`roost.finder.no_index_configured_message`).
+says how to configure one (:func:`roost.index.finder.no_index_configured_message`).
 """
 
 from __future__ import annotations

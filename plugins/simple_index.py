@@ -16,7 +16,7 @@ from roost.hookspecs import hookimpl
 from roost.types import IndexSource, Link, NormalizedName, ProjectLinks, file_url_path, redact_url
 
 if TYPE_CHECKING:
-    from roost.http import Client
+    from roost.types import HttpClient
 
 ACCEPT = (
     "application/vnd.pypi.simple.v1+json, "
@@ -43,7 +43,7 @@ def parse_by_content_type(
     content_type: str, body: bytes, text: str, page_url: str, source: IndexSource
 ) -> list[Link]:
     """Pick the PEP 691 or PEP 503 parser for a response's Content-Type."""
-    from roost.simple_parse import parse_html_page, parse_json_page
+    from roost.pages import parse_html_page, parse_json_page
 
     media = content_type.partition(";")[0].strip().lower()
     if media in _JSON_TYPES:
@@ -56,7 +56,7 @@ def parse_by_content_type(
     )
 
 
-def _lookup_http(project: NormalizedName, source: IndexSource, client: Client) -> ProjectLinks:
+def _lookup_http(project: NormalizedName, source: IndexSource, client: HttpClient) -> ProjectLinks:
     url = f"{source.url.rstrip('/')}/{project}/"
     response = client.get(url, headers={"Accept": ACCEPT})
     if response.status_code == 404:
@@ -78,7 +78,7 @@ def _lookup_http(project: NormalizedName, source: IndexSource, client: Client) -
 
 
 def _lookup_file(project: NormalizedName, source: IndexSource) -> ProjectLinks:
-    from roost.simple_parse import parse_html_page, parse_json_page
+    from roost.pages import parse_html_page, parse_json_page
 
     project_dir = Path(file_url_path(source.url)) / project
     page_url = project_dir.absolute().as_uri() + "/"
@@ -101,7 +101,7 @@ def _lookup_file(project: NormalizedName, source: IndexSource) -> ProjectLinks:
 
 @hookimpl(trylast=True)
 def roost_index_lookup(
-    project: NormalizedName, source: IndexSource, client: Client
+    project: NormalizedName, source: IndexSource, client: HttpClient
 ) -> ProjectLinks | None:
     """What a simple index lists for *project*; None for sources of other kinds."""
     if source.kind != "index":

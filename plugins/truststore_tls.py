@@ -44,6 +44,6 @@ def roost_ssl_context(settings: Settings) -> ssl.SSLContext:
 
     import truststore
 
-    from roost.http import apply_tls_settings
+    from roost.tls import apply_tls_settings
 
     return apply_tls_settings(truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT), settings)

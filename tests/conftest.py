@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from roost.config import build_settings
-from roost.http import Client
 from roost.manager import Manager
+from roost.net.client import Client
+from roost.util.settings import build_settings
 from tests.support.envs import clean_env, isolated_manager, make_venv
 from tests.support.index import PackageIndex, standard_corpus
 from tests.support.server import IndexServer

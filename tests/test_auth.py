@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from roost.http import Client
 from roost.manager import Manager
+from roost.net.client import Client
 from roost.plugins.keyring_auth import service_names
 from roost.types import Settings
 from tests.support.envs import installed, run_roost

@@ -115,7 +115,7 @@ def test_completion_scripts_and_answers(tmp_home: dict[str, str]) -> None:
         assert marker in script
         assert "_ROOST_COMPLETE" in script
     answer = subprocess.run(
-        [sys.executable, "-c", "import sys; from roost.cli import main; sys.exit(main())"],
+        [sys.executable, "-c", "import sys; from roost.cli.main import main; sys.exit(main())"],
         env={
             **tmp_home,
             "_ROOST_COMPLETE": "bash_complete",

@@ -8,12 +8,12 @@ from pathlib import Path
 import platformdirs
 import pytest
 
-from roost.config import LIST_KEYS, build_settings, roost_config_path
 from roost.errors import ConfigError
 from roost.hookspecs import hookimpl
 from roost.manager import Manager
 from roost.plugins.pip_config import pip_settings_layers
 from roost.types import SettingsLayer
+from roost.util.settings import LIST_KEYS, build_settings, roost_config_path
 
 
 class PipFromTree:

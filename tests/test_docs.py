@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from roost.cli import build_group
+from roost.cli.main import build_group
 from roost.manager import Manager
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from roost.config import build_settings
 from roost.errors import ConfigError, NoIndexConfigured
-from roost.finder import SDIST_RANK, Finder, FindResult, no_index_configured_message
-from roost.http import Client
+from roost.index.finder import SDIST_RANK, Finder, FindResult, no_index_configured_message
 from roost.manager import Manager
+from roost.net.client import Client
 from roost.types import IndexSource, Scheme, Target
+from roost.util.settings import build_settings
 from tests.support.index import PackageIndex
 from tests.support.server import IndexServer
 from tests.support.wheels import WheelSpec, build_sdist

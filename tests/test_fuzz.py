@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from roost.errors import RoostError
-from roost.reqfile import parse_requirement_line
-from roost.simple_parse import parse_html_page, parse_json_page
+from roost.pages import parse_html_page, parse_json_page
+from roost.resolve.reqfile import parse_requirement_line
+from roost.store.wheel_check import check_wheel
 from roost.types import IndexSource
-from roost.wheel_check import check_wheel
 from tests.support.wheels import WheelSpec, build_wheel
 
 BOUNDED = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from roost.errors import PluginError
-from roost.interpreter import introspect
 from roost.manager import Manager
 from roost.plugins.system_guard import (
     USER_SITE_DISABLED,
@@ -18,6 +17,7 @@ from roost.plugins.system_guard import (
     marker_message,
     message_languages,
 )
+from roost.target.interpreter import introspect
 from roost.types import Options, Refusal, Target
 from tests.support.envs import (
     clean_env,

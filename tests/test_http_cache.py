@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from roost.errors import IndexAccessError
-from roost.http import Client
-from roost.http_cache import Entry, HttpCache, cache_directives
+from roost.net.client import Client
+from roost.net.http_cache import Entry, HttpCache, cache_directives
 from roost.types import Settings, SettingsLayer
 from tests.support.envs import dry_run_install, isolated_manager
 from tests.support.index import PackageIndex

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from roost.config import build_settings
 from roost.errors import IndexAccessError
-from roost.http import Client
 from roost.manager import Manager
+from roost.net.client import Client
 from roost.plugins import find_links, simple_index
 from roost.plugins.index_sources import as_url, sources_from_settings
 from roost.types import IndexSource, NormalizedName, Settings, SettingsLayer, file_url_path
+from roost.util.settings import build_settings
 from tests.support.envs import isolated_manager
 from tests.support.index import PackageIndex
 from tests.support.server import Fault, IndexServer

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from roost.errors import InterpreterError
-from roost.interpreter import cache_path, find_target, introspect
+from roost.target.interpreter import cache_path, find_target, introspect
 from tests.support.envs import (
     PYENV_ROOT,
     make_venv,

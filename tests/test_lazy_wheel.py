@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from roost.http import ByteRange
-from roost.lazy_wheel import Unreadable, read_metadata
+from roost.net.client import ByteRange
+from roost.net.lazy_wheel import Unreadable, read_metadata
 from tests.support.envs import dry_run_install, manifest, run_roost
 from tests.support.index import PackageIndex
 from tests.support.server import IndexServer

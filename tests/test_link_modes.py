@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from roost.unpacked import UnpackedStore, UnpackedWheel
+from roost.store.unpacked import UnpackedStore, UnpackedWheel
 from tests.support.envs import clean_env, make_venv, manifest, run_roost
 from tests.support.index import PackageIndex
 from tests.support.server import IndexServer

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-SCRIPT = "from roost.malloc_arenas import limit_malloc_arenas; print(limit_malloc_arenas())"
+SCRIPT = "from roost.util.malloc_arenas import limit_malloc_arenas; print(limit_malloc_arenas())"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt is Linux's")

@@ -1,4 +1,4 @@
-"""The placement helper (roost.placement): a real second process placing real files.
+"""The placement helper (roost.install.placement): a real second process placing real files.
 
 The helper must do exactly what in-process placement does, in the order asked, report
 a failure as the in-process call raises it (with the step it belongs to), and never
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from roost.linker import Linker
-from roost.placement import PlacementFailed, Placer, serve
-from roost.unpacked import UnpackedStore
+from roost.install.placement import PlacementFailed, Placer, serve
+from roost.store.linker import Linker
+from roost.store.unpacked import UnpackedStore
 from tests.support.wheels import WheelSpec, build_wheel
 
 

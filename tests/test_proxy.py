@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from roost.http import no_proxy_matches, proxy_for
+from roost.net.client import no_proxy_matches, proxy_for
 from tests.support.envs import installed, run_roost
 from tests.support.index import PackageIndex
 from tests.support.server import IndexServer

@@ -18,7 +18,7 @@ from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
 
 from roost.errors import RequirementError
-from roost.reqfile import (
+from roost.resolve.reqfile import (
     ParsedRequirement,
     RequirementsFile,
     parse_requirement_line,

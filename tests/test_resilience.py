@@ -140,7 +140,7 @@ def test_connection_refused_names_the_url(venv: Path, tmp_home: dict[str, str]) 
 def test_retry_after_is_capped_and_read_as_a_date() -> None:
     import httpx
 
-    from roost.http import MAX_RETRY_AFTER, _retry_after
+    from roost.net.client import MAX_RETRY_AFTER, _retry_after
 
     assert _retry_after(httpx.Response(429, headers={"Retry-After": "3600"})) == MAX_RETRY_AFTER
     assert _retry_after(httpx.Response(429, headers={"Retry-After": "2"})) == 2.0

@@ -33,7 +33,7 @@ def manager() -> Manager:
 
 
 def introspect(python: Path, env: dict[str, str]) -> Target:
-    from roost.interpreter import introspect as run
+    from roost.target.interpreter import introspect as run
 
     return run(str(python), cache_dir=None, env=env)
 

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from roost.errors import IndexAccessError
-from roost.simple_parse import parse_anchors, parse_html_page, parse_json_page
+from roost.pages import parse_anchors, parse_html_page, parse_json_page
 from roost.types import IndexSource
 
 SOURCE = IndexSource("https://index.test/simple", "index", "test")

@@ -387,7 +387,7 @@ def test_clean_env_hides_configuration(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_run_roost_uses_clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("roost.cli")
+    pytest.importorskip("roost.cli.main")
     monkeypatch.setenv("ROOST_SOMETHING", "leak")
     result = run_roost("--help")
     assert result.returncode == 0, result.stderr

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from roost.interpreter import introspect, probe
-from roost.target_tags import native_linux_first, tags_from_facts
+from roost.target.interpreter import introspect, probe
+from roost.target.tags import native_linux_first, tags_from_facts
 from tests.support.envs import installed, make_venv, need_debian, need_pyenv, run_roost
 from tests.support.fetched import fetched_wheel
 from tests.support.index import PackageIndex
@@ -107,11 +107,11 @@ print(sorted(new - stdlib))
 
 @pytest.mark.parametrize("version", ["3.10", "3.13"])
 def test_probe_imports_only_the_standard_library(version: str, env: dict[str, str]) -> None:
-    import roost._introspect
+    import roost.target._introspect
 
     python = need_pyenv(version)
     out = subprocess.run(
-        [str(python), "-I", "-c", _STDLIB_ONLY, roost._introspect.__file__],
+        [str(python), "-I", "-c", _STDLIB_ONLY, roost.target._introspect.__file__],
         check=True,
         capture_output=True,
         text=True,

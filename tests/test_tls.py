@@ -15,8 +15,8 @@ import pytest
 import trustme
 
 from roost.errors import NetworkError
-from roost.http import Client, host_matches, is_loopback
 from roost.manager import Manager
+from roost.net.client import Client, host_matches, is_loopback
 from roost.types import Settings, SettingsLayer
 from tests.support.envs import installed, manifest, run_roost
 from tests.support.index import PackageIndex

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from roost import journal
-from roost.install import Transaction
+from roost.install import journal
+from roost.install.transaction import Transaction
 from tests.support.envs import ROOST_COMMAND, clean_env, installed, make_venv, manifest
 from tests.support.index import PackageIndex
 from tests.support.server import IndexServer

@@ -1,4 +1,4 @@
-"""The unpack helper process (roost.unpack_helper): the same store entries and the same
+"""The unpack helper process (roost.store.unpack_helper): the same store entries and the same
 failures as unpacking in-process, and a helper that dies is replaced by in-process
 unpacking from a clean directory."""
 
@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from roost.helper_process import HelperFailed
-from roost.unpack_helper import UnpackHelper
-from roost.unpacked import RecordMismatch, UnpackedStore, UnpackedWheel, _unpack
-from roost.wheel_check import UnsafeWheelError
+from roost.store.unpack import RecordMismatch, _unpack
+from roost.store.unpack_helper import UnpackHelper
+from roost.store.unpacked import UnpackedStore, UnpackedWheel
+from roost.store.wheel_check import UnsafeWheelError
+from roost.util.helper_process import HelperFailed
 from tests.support.wheels import WheelSpec, build_wheel, flip_member_byte
 
 SPEC = WheelSpec(

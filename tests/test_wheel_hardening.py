@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from roost.wheel_check import UnsafeWheelError, check_wheel
+from roost.store.wheel_check import UnsafeWheelError, check_wheel
 from tests.support.envs import manifest, run_roost
 from tests.support.index import PackageIndex
 from tests.support.server import IndexServer

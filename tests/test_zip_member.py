@@ -1,4 +1,4 @@
-"""Members read whole (roost.zip_member): the same bytes zipfile gives, every damage
+"""Members read whole (roost.store.zip_member): the same bytes zipfile gives, every damage
 zipfile would refuse refused too, and the big members streamed by zipfile instead."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from roost.unpacked import UnpackedStore
-from roost.zip_member import WHOLE_LIMIT, read_whole
+from roost.store.unpacked import UnpackedStore
+from roost.store.zip_member import WHOLE_LIMIT, read_whole
 from tests.support.wheels import WheelSpec, build_wheel, flip_member_byte, member_data_span
 
 MEMBERS = {

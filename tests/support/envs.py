@@ -20,7 +20,11 @@ if TYPE_CHECKING:
 PYENV_ROOT: Path = Path.home() / ".pyenv" / "versions"
 
 #: The command that runs roost's CLI in the interpreter running the tests.
-ROOST_COMMAND = [sys.executable, "-c", "import sys; from roost.cli import main; sys.exit(main())"]
+ROOST_COMMAND = [
+    sys.executable,
+    "-c",
+    "import sys; from roost.cli.main import main; sys.exit(main())",
+]
 
 
 def pyenv_python(version: str) -> Path | None:
@@ -220,7 +224,7 @@ def run_roost(
     check: bool | None = None,
     timeout: float = 300,
 ) -> subprocess.CompletedProcess[str]:
-    """Run roost's CLI (``roost.cli.main``) in the interpreter running the tests.
+    """Run roost's CLI (``roost.cli.main.main``) in the interpreter running the tests.
 
     *env* defaults to :func:`clean_env` with a fresh temporary HOME (removed after the
     run). ``check=True`` turns a non-zero exit into an AssertionError that shows the

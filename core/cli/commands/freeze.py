@@ -1,0 +1,296 @@
+"""``roost freeze``: installed distributions in requirements format, as ``pip freeze``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from roost.cli.options import environment_filter_options, python_option
+from roost.util.output import Output
+
+if TYPE_CHECKING:
+    from roost.target.installed import InstalledDist
+    from roost.types import Target
+
+#: pip's comment rule: ``#`` at the start of a line or after whitespace.
+_COMMENT_RE = re.compile(r"(^|\s+)#.*$")
+_EGG_RE = re.compile(r"[#&]egg=([^&]*)")
+#: Lines of a ``-r`` file that are copied through once, as pip copies them.
+_OPTION_PREFIXES = (
+    "-r",
+    "--requirement",
+    "-f",
+    "--find-links",
+    "-i",
+    "--index-url",
+    "--pre",
+    "--trusted-host",
+    "--process-dependency-links",
+    "--extra-index-url",
+    "--use-feature",
+)
+#: The line that separates a ``-r`` file's entries from the rest. Tools that diff
+#: freeze output look for pip's wording, so only the tool's name differs.
+ADDED_HEADER = "## The following requirements were added by roost freeze:"
+
+
+def dev_packages(target: Target) -> frozenset[str]:
+    """What freeze hides without ``--all``: pip, and before 3.12 the build tools too.
+
+    pip ≥ 23.1 decides by the Python it runs on, which with ``--python`` is the
+    target, so roost asks the target's version.
+    """
+    if target.version[:2] < (3, 12):
+        return frozenset({"pip", "setuptools", "distribute", "wheel"})
+    return frozenset({"pip"})
+
+
+def requirement_line(dist: InstalledDist) -> str:
+    """How freeze writes one distribution (possibly several lines, for editables)."""
+    from packaging.version import InvalidVersion, Version
+
+    from roost.flows.environment import direct_url, editable_location
+
+    editable = editable_location(dist)
+    if editable is not None:
+        comments, reference = editable_reference(dist, editable)
+        return "\n".join([*comments, f"-e {reference}"])
+    data = direct_url(dist)
+    if data is None:
+        try:
+            Version(dist.version)
+        except InvalidVersion:
+            return f"{dist.name}==={dist.version}"
+        return _pinned(dist)
+    fragments = []
+    vcs = data.get("vcs_info")
+    if isinstance(vcs, dict):
+        reference = f"{vcs.get('vcs')}+{data['url']}@{vcs.get('commit_id')}"
+    else:
+        reference = data["url"]
+        archive = data.get("archive_info")
+        if isinstance(archive, dict) and isinstance(archive.get("hash"), str):
+            fragments.append(archive["hash"])
+    if isinstance(data.get("subdirectory"), str):
+        fragments.append("subdirectory=" + data["subdirectory"])
+    if fragments:
+        reference += "#" + "&".join(fragments)
+    return f"{dist.name} @ {reference}"
+
+
+#: ``user@host:path``, git's short form of an ssh URL.
+_SCP_RE = re.compile(r"^(\w+@)?([^/:]+):(\w[^:]*)$")
+
+
+def _git(location: str, *args: str) -> str | None:
+    """Output of a git command in *location*; None when git fails or is missing."""
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            ["git", *args], check=False, cwd=location, capture_output=True, text=True, timeout=60
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
+def _project_subdirectory(location: str, repo_root: str) -> str | None:
+    """Where the project (pyproject.toml or setup.py) is, relative to the repository root."""
+    import os
+
+    current = location
+    while not any(
+        os.path.isfile(os.path.join(current, f)) for f in ("pyproject.toml", "setup.py")
+    ):
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+    if os.path.samefile(repo_root, current):
+        return None
+    return os.path.relpath(current, repo_root)
+
+
+def editable_reference(dist: InstalledDist, location: str) -> tuple[list[str], str]:
+    """Comment lines and the ``-e`` argument for an editable install, as pip writes them.
+
+    A git checkout with a remote becomes ``git+URL@COMMIT#egg=NAME``; anything else
+    stays a path, with a comment saying why.
+    """
+    import os
+    from pathlib import PurePath
+
+    pinned = _pinned(dist)
+    if _git(location, "rev-parse", "--show-toplevel") is None:
+        return [f"# Editable install with no version control ({pinned})"], location
+    remotes = (_git(location, "config", "--get-regexp", r"remote\..*\.url") or "").splitlines()
+    if not remotes:
+        return [f"# Editable Git install with no remote ({pinned})"], location
+    chosen = next((r for r in remotes if r.startswith("remote.origin.url ")), remotes[0])
+    url = chosen.split(" ")[1].strip()
+    if not re.match(r"\w+://", url):
+        scp = _SCP_RE.match(url)
+        if os.path.exists(url):
+            url = PurePath(url).as_uri()
+        elif scp:
+            url = scp.expand(r"ssh://\1\2/\3")
+        else:
+            return [
+                f"# Editable Git install ({pinned}) with either a deleted local remote or "
+                "invalid URI:",
+                f"# '{url}'",
+            ], location
+    revision = (_git(location, "rev-parse", "HEAD") or "").strip()
+    git_dir = (_git(location, "rev-parse", "--git-dir") or ".git").strip()
+    repo_root = os.path.abspath(os.path.join(location, git_dir, ".."))
+    reference = f"git+{url}@{revision}#egg={dist.name.replace('-', '_')}"
+    subdirectory = _project_subdirectory(location, repo_root)
+    if subdirectory:
+        reference += f"&subdirectory={subdirectory}"
+    return [], reference
+
+
+def _pinned(dist: InstalledDist) -> str:
+    from roost.flows.environment import display_version
+
+    return f"{dist.name}=={display_version(dist)}"
+
+
+def _line_name(line: str, origin: str) -> str | None:
+    """The project a ``-r`` file line names, or None when it names none."""
+    from roost.resolve.reqfile import parse_requirement_line
+
+    text = _COMMENT_RE.sub("", line).strip()
+    if text.startswith(("-e", "--editable")):
+        match = _EGG_RE.search(text)
+        return match.group(1) if match else None
+    parsed = parse_requirement_line(text, origin)
+    return parsed.requirement.name if parsed.requirement is not None else None
+
+
+def freeze_lines(
+    dists: Sequence[InstalledDist],
+    *,
+    requirement_files: Sequence[str] = (),
+    skip: Iterable[str] = (),
+    exclude_editable: bool = False,
+    warn: Callable[[str], None] = lambda _: None,
+) -> Iterator[str]:
+    """The lines ``roost freeze`` prints, in pip's order.
+
+    With *requirement_files*, their lines come first in their order (comments and
+    the options pip copies are kept, each distinct one once), then
+    :data:`ADDED_HEADER` and everything else installed.
+    """
+    from packaging.utils import canonicalize_name
+
+    from roost.flows.environment import editable_location
+
+    remaining: dict[str, InstalledDist] = {}
+    for dist in dists:
+        if exclude_editable and editable_location(dist) is not None:
+            continue
+        remaining[dist.key] = dist
+    if requirement_files:
+        emitted: set[str] = set()
+        seen_in: dict[str, list[str]] = {}
+        for path in requirement_files:
+            with open(path, encoding="utf-8") as handle:
+                lines = handle.read().splitlines()
+            for number, line in enumerate(lines, 1):
+                stripped = line.strip()
+                if not stripped or stripped.startswith("#") or line.startswith(_OPTION_PREFIXES):
+                    kept = line.rstrip()
+                    if kept not in emitted:
+                        emitted.add(kept)
+                        yield kept
+                    continue
+                name = _line_name(line, f"{path}:{number}")
+                if name is None:
+                    warn(
+                        f"skipping line {number} of {path}: it does not say which project "
+                        f"it installs (add #egg=NAME to the URL): {stripped}"
+                    )
+                    continue
+                key: str = canonicalize_name(name)
+                files = seen_in.setdefault(key, [])
+                if key in remaining:
+                    yield requirement_line(remaining.pop(key))
+                elif not files:
+                    warn(
+                        f"Requirement file [{path}] contains "
+                        f"{_COMMENT_RE.sub('', line).strip()}, but package {name!r} "
+                        "is not installed"
+                    )
+                files.append(path)
+        for key, files in seen_in.items():
+            if len(files) > 1:
+                warn(
+                    f"Requirement {key} included multiple times [{', '.join(sorted(set(files)))}]"
+                )
+        yield ADDED_HEADER
+    skipped: set[str] = {canonicalize_name(name) for name in skip}
+    for dist in sorted(remaining.values(), key=lambda d: d.name.lower()):
+        if dist.key not in skipped:
+            yield requirement_line(dist)
+
+
+def freeze_command() -> click.Command:
+    @click.command("freeze")
+    @click.option(
+        "-r",
+        "--requirement",
+        "requirement_files",
+        multiple=True,
+        metavar="FILE",
+        help="Keep the order and comments of FILE; list the rest after it (repeatable).",
+    )
+    @environment_filter_options
+    @click.option(
+        "--all",
+        "freeze_all",
+        is_flag=True,
+        help="Also list pip (and, before Python 3.12, setuptools, wheel and distribute).",
+    )
+    @click.option("--exclude-editable", is_flag=True, help="Leave editable installs out.")
+    @click.option("--exclude", multiple=True, metavar="NAME", help="Leave NAME out (repeatable).")
+    @python_option
+    @click.pass_context
+    def freeze(ctx: click.Context, /, **_: Any) -> None:
+        """Print installed distributions in requirements format."""
+        from roost.cli.invocation import invocation
+        from roost.flows.environment import (
+            STDLIB_NAMES,
+            check_path_option,
+            distributions,
+            load_context,
+        )
+
+        out = ctx.find_object(Output) or Output()
+        context = load_context(invocation(ctx, "freeze"))
+        params = context.params
+        check_path_option(params)
+        skip = set(STDLIB_NAMES) | set(params["exclude"])
+        if not params["freeze_all"]:
+            skip |= dev_packages(context.target)
+        dists = distributions(
+            context.target,
+            paths=params["path"],
+            user_only=params["user"],
+            local_only=params["local"],
+            skip=(),
+        )
+        for line in freeze_lines(
+            dists,
+            requirement_files=params["requirement_files"],
+            skip=skip,
+            exclude_editable=params["exclude_editable"],
+            warn=out.warning,
+        ):
+            click.echo(line)
+
+    return freeze

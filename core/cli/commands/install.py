@@ -1,0 +1,92 @@
+"""``roost install``: resolve, download, and install into the target environment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from roost.cli.options import (
+    cache_options,
+    index_options,
+    python_option,
+    requirement_file_options,
+)
+
+
+def install_command() -> click.Command:
+    @click.command("install")
+    @click.argument("requirements", nargs=-1)
+    @requirement_file_options("Install from a requirements file (pip's format).")
+    @python_option
+    @index_options
+    @click.option("-U", "--upgrade", is_flag=True, help="Upgrade named packages to the newest.")
+    @click.option(
+        "--upgrade-strategy",
+        type=click.Choice(["only-if-needed", "eager"]),
+        default="only-if-needed",
+        show_default=True,
+        help="With -U: upgrade dependencies only when needed, or always (eager).",
+    )
+    @click.option("--force-reinstall", is_flag=True, help="Reinstall even if up to date.")
+    @click.option(
+        "-I",
+        "--ignore-installed",
+        is_flag=True,
+        help="Install even what is already installed, without removing it first "
+        "(e.g. --user copies of packages the base Python has).",
+    )
+    @click.option("--no-deps", is_flag=True, help="Do not install dependencies.")
+    @click.option("--pre", is_flag=True, help="Allow pre-release and development versions.")
+    @click.option("--dry-run", is_flag=True, help="Resolve and report, install nothing.")
+    @click.option(
+        "--require-hashes",
+        is_flag=True,
+        help="Hash-checking mode: every requirement pinned with == and given a --hash "
+        "(also on when a requirements file has any --hash).",
+    )
+    @click.option(
+        "--lock-timeout",
+        type=click.FloatRange(min=0),
+        metavar="SECONDS",
+        help="Give up if another roost run keeps the environment locked this long.",
+    )
+    @click.option(
+        "--report",
+        metavar="FILE",
+        help="Write pip's installation report (JSON, version 1) to FILE; - for stdout.",
+    )
+    @click.option(
+        "--only-binary",
+        "only_binary",
+        multiple=True,
+        metavar="FORMAT",
+        help="roost installs wheels only; accepted for pip compatibility.",
+    )
+    @click.option(
+        "--no-binary",
+        "no_binary",
+        multiple=True,
+        metavar="FORMAT",
+        help="Projects that must not come as wheels (:all:, or names): roost then stops "
+        "with an error, since it builds nothing.",
+    )
+    @click.option(
+        "--prefer-binary", is_flag=True, help="Accepted for pip compatibility: wheels only."
+    )
+    @click.option(
+        "--link-mode",
+        type=click.Choice(["hardlink", "copy", "symlink"]),
+        help="How files come from the cache's unpacked wheels: hard links (the default; "
+        "copies when the cache is on another filesystem), copies, or symlinks.",
+    )
+    @cache_options
+    @click.pass_context
+    def install(ctx: click.Context, /, **_: Any) -> None:
+        """Install packages (names, requirement specifiers, wheel paths or URLs)."""
+        from roost.cli.invocation import invocation
+        from roost.flows.install import run_install
+
+        run_install(invocation(ctx, "install"))
+
+    return install

@@ -1,0 +1,173 @@
+"""What every resolving command (install, download) collects before resolving:
+settings (with requirements files' index options), requirements, constraints,
+index sources, and one HTTP client, finder and fetcher for the run."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from roost.errors import NoIndexConfigured
+from roost.types import IndexSource, Settings, SettingsLayer, Target
+
+if TYPE_CHECKING:
+    from roost.flows.invocation import Invocation
+    from roost.index.finder import Finder
+    from roost.manager import Manager
+    from roost.net.client import Client
+    from roost.resolve.reqfile import ParsedRequirement, RequirementsFile
+    from roost.store.fetch import Fetcher
+    from roost.util.output import Output
+
+
+@dataclass
+class Gathered:
+    """A command's inputs, with every settings layer applied."""
+
+    settings: Settings
+    params: dict[str, Any]
+    requirements: list[ParsedRequirement]
+    constraints: list[ParsedRequirement]
+    files: list[RequirementsFile] = field(default_factory=list)
+
+
+def reqfile_layer(files: list[RequirementsFile], settings: Settings) -> SettingsLayer | None:
+    """Index options written in requirements files, above the command line, as pip has it.
+
+    An index URL in a file replaces the configured one; extra indexes, find-links and
+    trusted hosts from files are added to the configured ones.
+    """
+    values: dict[str, str | tuple[str, ...]] = {}
+    for parsed in files:
+        if parsed.index_url:
+            values["index-url"] = parsed.index_url
+        for key, items in (
+            ("extra-index-url", parsed.extra_index_urls),
+            ("find-links", parsed.find_links),
+            ("trusted-host", parsed.trusted_hosts),
+        ):
+            if items:
+                current = values.get(key) or settings.get_list(key)
+                values[key] = tuple(current) + tuple(items)
+        if parsed.no_index:
+            values["no-index"] = "1"
+        if parsed.pre:
+            values["pre"] = "1"
+        if parsed.require_hashes:
+            values["require-hashes"] = "1"
+    return SettingsLayer("requirements files", values) if values else None
+
+
+def gather(invocation: Invocation) -> Gathered:
+    """Settings, requirements and constraints of the command, as the user gave them."""
+    from roost.resolve.reqfile import parse_requirement_line, parse_requirements_file
+
+    settings = invocation.settings()
+    params = invocation.params_for(settings)
+    # Requirements files can carry index options, so read them before the sources.
+    files = [parse_requirements_file(path) for path in params.get("requirement_files", ())]
+    layer = reqfile_layer(files, settings)
+    if layer is not None:
+        settings = Settings((layer, *settings.layers))
+        params = invocation.params_for(settings)
+    requirements = [
+        parse_requirement_line(text, "command line") for text in params.get("requirements", ())
+    ]
+    for parsed in files:
+        requirements.extend(r for r in parsed.requirements if not r.constraint)
+    constraints = [r for parsed in files for r in parsed.requirements if r.constraint]
+    for path in tuple(params.get("constraint_files", ())) + settings.get_list("constraint"):
+        constraints.extend(parse_requirements_file(path, constraint=True).requirements)
+    if not requirements:
+        raise click.UsageError("give at least one requirement, or -r FILE")
+    return Gathered(settings, params, requirements, constraints, files)
+
+
+def index_sources(
+    manager: Manager, settings: Settings, requirements: list[ParsedRequirement], out: Output
+) -> list[IndexSource]:
+    """The sources to ask; a clear error when a named project has nowhere to come from."""
+    sources = manager.index_sources(settings)
+    for source in sources:
+        out.detail(f"source: {source.kind} {source.display} (from {source.origin})")
+    needs_index = any(r.url is None for r in requirements)
+    if not sources and needs_index:
+        if settings.get_bool("no-index"):
+            raise NoIndexConfigured(
+                f"--no-index is set (from {settings.origin('no-index')}) and no --find-links "
+                "location is configured, so there is nowhere to find packages. Add "
+                "-f DIR (a folder of wheels) or drop --no-index."
+            )
+        from roost.index.finder import no_index_configured_message
+
+        raise NoIndexConfigured(no_index_configured_message())
+    return sources
+
+
+@dataclass
+class Session:
+    """The network side of one resolving run."""
+
+    client: Client
+    finder: Finder
+    fetcher: Fetcher
+    downloads: Path
+
+
+def wheel_cache(settings: Settings, out: Output) -> Any:
+    """The wheel cache, or None with ``--no-cache-dir``."""
+    from roost.store.wheel_cache import WheelCache
+    from roost.util.cache import cache_root
+
+    root = cache_root(settings)
+    return None if root is None else WheelCache(root, out.warning)
+
+
+@contextmanager
+def session(
+    manager: Manager,
+    settings: Settings,
+    sources: list[IndexSource],
+    target: Target,
+    *,
+    params: Any,
+    out: Output,
+) -> Iterator[Session]:
+    """One client, finder and fetcher, closed (and their scratch folder removed) after."""
+    import tempfile
+
+    from roost.index.finder import Finder
+    from roost.net.client import Client
+    from roost.store.fetch import Fetcher
+    from roost.util.malloc_arenas import limit_malloc_arenas
+
+    limit_malloc_arenas()  # before the look-up, download and unpack threads start
+    downloads = Path(tempfile.mkdtemp(prefix="roost-"))
+    try:
+        with Client(manager, settings) as client:
+            # -U asks for what is newest: releases published within a cached page's
+            # max-age count.
+            if params.get("upgrade"):
+                client.refresh = True
+            for source in sources:
+                client.remember_credentials(source.url)
+            fetcher = Fetcher(client, downloads, wheel_cache(settings, out), warn=out.warning)
+            try:
+                finder = Finder(
+                    manager,
+                    client,
+                    sources,
+                    target,
+                    strategy=params.get("index_strategy") or "first-index",
+                )
+                yield Session(client, finder, fetcher, downloads)
+            finally:
+                fetcher.close()
+    finally:
+        shutil.rmtree(downloads, ignore_errors=True)

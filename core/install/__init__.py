@@ -1,0 +1,1 @@
+"""Writing an environment: the transaction, its journal and lock, placement, the report."""

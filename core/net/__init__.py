@@ -1,0 +1,1 @@
+"""Transport: the one HTTP client, proxies and routing, the HTTP cache, range reads."""

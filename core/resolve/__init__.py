@@ -1,0 +1,1 @@
+"""From what the user asked for to a plan: requirements, the resolver, its cache, hashes."""

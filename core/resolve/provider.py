@@ -1,0 +1,529 @@
+"""A thin resolvelib provider: candidates from the finder, metadata from the fetcher.
+
+Markers and Requires-Python are evaluated against the *target* interpreter. No I/O
+happens in constructors; every cache lives on one ``Provider`` for one run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from packaging.requirements import Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+from resolvelib import AbstractProvider
+
+from roost.target.installed import InstalledDist
+from roost.types import NormalizedName, Target
+from roost.util.core_metadata import first_field, header_fields, requirement
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from roost.index.finder import FileCandidate, Finder
+    from roost.store.fetch import Fetcher
+
+PYTHON_KEY = "<python>"
+#: Index lookups running ahead of the resolver; bounded like the download pool.
+PREFETCH_THREADS = 8
+
+
+@dataclass(frozen=True)
+class Req:
+    """A requirement with who asked for it."""
+
+    name: NormalizedName
+    specifier: SpecifierSet
+    extras: frozenset[str] = frozenset()
+    #: ``None`` when the user asked; else the candidate whose metadata asked.
+    parent: Candidate | None = None
+    #: A direct wheel (``name @ url`` or a path): the only acceptable file.
+    direct: FileCandidate | None = None
+    text: str = ""
+
+    @property
+    def key(self) -> str:
+        return _key(self.name, self.extras)
+
+    def describe(self) -> str:
+        who = "the user" if self.parent is None else f"{self.parent.name} {self.parent.version}"
+        return f"{self.text or self.name} (asked for by {who})"
+
+
+@dataclass(eq=False)
+class Candidate:
+    """One version of a project (with a set of extras) that could be installed."""
+
+    name: NormalizedName
+    version: Version
+    extras: frozenset[str] = frozenset()
+    file: FileCandidate | None = None
+    installed: InstalledDist | None = None
+    direct: bool = False
+    _deps: list[Req] | None = field(default=None, repr=False)
+
+    @property
+    def key(self) -> str:
+        return _key(self.name, self.extras)
+
+    def __str__(self) -> str:
+        return f"{self.name}-{self.version}"
+
+
+def _key(name: str, extras: frozenset[str]) -> str:
+    return f"{name}[{','.join(sorted(extras))}]" if extras else name
+
+
+@dataclass
+class Policy:
+    """What the user asked of resolution."""
+
+    upgrade: bool = False
+    eager: bool = False
+    force_reinstall: bool = False
+    pre: bool = False
+    no_deps: bool = False
+    #: Names the user asked for (``-U`` upgrades these; eager upgrades all).
+    requested: frozenset[str] = frozenset()
+    constraints: Mapping[NormalizedName, SpecifierSet] = field(default_factory=dict)
+    #: Projects (``*`` for all) the user said must not come as wheels (``--no-binary``).
+    no_binary: frozenset[str] = frozenset()
+
+
+class Provider(AbstractProvider):  # type: ignore[type-arg]
+    """resolvelib's provider interface, adapted to roost's finder and fetcher."""
+
+    def __init__(
+        self,
+        finder: Finder,
+        fetcher: Fetcher,
+        target: Target,
+        installed: Mapping[NormalizedName, InstalledDist],
+        policy: Policy,
+    ) -> None:
+        self.finder = finder
+        self.fetcher = fetcher
+        self.target = target
+        self.installed = installed
+        self.policy = policy
+        self.warnings: list[str] = []
+        #: ``--hash`` values per project name; applied to whichever file is picked.
+        self.pinned_hashes: Mapping[str, Mapping[str, tuple[str, ...]]] = {}
+        self._python = Version(target.full_version)
+        self._pool: ThreadPoolExecutor | None = None
+        self._asked: set[str] = set()
+        self._satisfied: dict[tuple[int, Version, bool | None], tuple[bool, SpecifierSet]] = {}
+
+    # -- resolvelib interface ----------------------------------------------------
+
+    def identify(self, requirement_or_candidate: Req | Candidate) -> str:
+        return requirement_or_candidate.key
+
+    def get_preference(
+        self,
+        identifier: str,
+        resolutions: Mapping[str, Candidate],
+        candidates: Mapping[str, Iterator[Candidate]],
+        information: Mapping[str, Iterator[Any]],
+        backtrack_causes: Sequence[Any],
+    ) -> tuple[bool, bool, bool, bool, str]:
+        infos = list(information[identifier])
+        direct = any(info.requirement.direct is not None for info in infos)
+        pinned = any(
+            spec.operator in {"==", "==="} and "*" not in spec.version
+            for info in infos
+            for spec in info.requirement.specifier
+        )
+        causes = {cause.requirement.name for cause in backtrack_causes}
+        # Python first (cheap, decisive), then what backtracking is about, then the
+        # most constrained requirements; the name keeps the order stable.
+        return (
+            identifier != PYTHON_KEY,
+            identifier.split("[", maxsplit=1)[0] not in causes,
+            not direct,
+            not pinned,
+            identifier,
+        )
+
+    def find_matches(
+        self,
+        identifier: str,
+        requirements: Mapping[str, Iterator[Req]],
+        incompatibilities: Mapping[str, Iterator[Candidate]],
+    ) -> list[Candidate]:
+        reqs = list(requirements[identifier])
+        bad = {id(c) for c in incompatibilities[identifier]}
+        bad_versions = {c.version for c in incompatibilities[identifier]}
+        if identifier == PYTHON_KEY:
+            ok = all(self._python in r.specifier for r in reqs)
+            return [Candidate(NormalizedName(PYTHON_KEY), self._python)] if ok else []
+        name = reqs[0].name if reqs else NormalizedName(identifier.split("[", maxsplit=1)[0])
+        extras = reqs[0].extras if reqs else frozenset()
+        found = [
+            c
+            for c in self._candidates(name, extras, reqs)
+            if id(c) not in bad and c.version not in bad_versions
+        ]
+        if found:
+            # Start fetching the metadata of the likeliest pick while the resolver
+            # thinks about other projects.
+            first = found[0]
+            if first.file is not None and first.installed is None:
+                self.fetcher.metadata(first.file.link)
+        return found
+
+    def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
+        if requirement.name == PYTHON_KEY:
+            return self._contains(requirement.specifier, candidate.version, prereleases=None)
+        if requirement.direct is not None:
+            return (
+                candidate.file is not None
+                and candidate.file.link.url == requirement.direct.link.url
+            )
+        return self._contains(requirement.specifier, candidate.version)
+
+    def _contains(
+        self, specifier: SpecifierSet, version: Version, *, prereleases: bool | None = True
+    ) -> bool:
+        """``specifier.contains(version, prereleases=...)``, remembered: resolvelib asks
+        again for every pinned candidate on every round, and each lookup of a project
+        checks every version against every requirement. ``prereleases=None`` is ``in``.
+        """
+        key = (id(specifier), version, prereleases)
+        known = self._satisfied.get(key)
+        if known is not None:
+            return known[0]
+        answer = specifier.contains(version, prereleases=prereleases)
+        # The specifier is kept alive with the answer, so its id is not reused.
+        self._satisfied[key] = (answer, specifier)
+        return answer
+
+    def get_dependencies(self, candidate: Candidate) -> list[Req]:
+        if candidate.name == PYTHON_KEY:
+            return []
+        if candidate._deps is None:
+            candidate._deps = self._dependencies(candidate)
+            self.prefetch(candidate._deps)
+        return candidate._deps
+
+    def prefetch(self, reqs: Iterable[Req]) -> None:
+        """Start looking up projects the resolver will ask about soon.
+
+        resolvelib visits one project at a time; without this, every index page is a
+        round trip in series. The finder is thread-safe and caches per project, so a
+        lookup the resolver later makes itself joins the one already under way.
+        """
+        for req in reqs:
+            if req.name == PYTHON_KEY or req.direct is not None or req.name in self._asked:
+                continue
+            self._asked.add(req.name)
+            if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = ThreadPoolExecutor(PREFETCH_THREADS, "roost-prefetch")
+            self._pool.submit(self._prefetch_one, req.name)
+
+    def _prefetch_one(self, name: NormalizedName) -> None:
+        # A failure is kept by the finder and reported by the resolver's own lookup.
+        with contextlib.suppress(Exception):
+            self.finder.find(name)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    # -- helpers -----------------------------------------------------------------
+
+    def _allows_pre(self, name: str, reqs: Sequence[Req]) -> bool:
+        if self.policy.pre:
+            return True
+        specs = [r.specifier for r in reqs]
+        constraint = self.policy.constraints.get(NormalizedName(name))
+        if constraint is not None:
+            specs.append(constraint)
+        # A specifier that names a pre-release (``>=2.0b1``) opts in, as PEP 440 says.
+        return any(spec.prereleases for spec in specs)
+
+    def _prefers_installed(self, name: str) -> bool:
+        if self.policy.force_reinstall or self.policy.eager:
+            return False
+        return not (self.policy.upgrade and name in self.policy.requested)
+
+    def _refuse_no_binary(self, name: str) -> None:
+        if name in self.policy.no_binary or "*" in self.policy.no_binary:
+            from roost.errors import NoMatchingDistribution
+
+            raise NoMatchingDistribution(
+                f"{name}: --no-binary asks for it to be built from source, and roost installs "
+                "wheels only. Build the wheel yourself (python -m build --wheel) and install "
+                "that file, or drop --no-binary for it."
+            )
+
+    def _candidates(
+        self, name: str, extras: frozenset[str], reqs: Sequence[Req]
+    ) -> list[Candidate]:
+        key = NormalizedName(name)
+        self._refuse_no_binary(key)
+        direct = next((r.direct for r in reqs if r.direct is not None), None)
+        if direct is not None:
+            if key in self.pinned_hashes:
+                self.fetcher.pinned[direct.link.url] = self.pinned_hashes[key]
+            return [Candidate(key, direct.version, extras, file=direct, direct=True)]
+        constraint = self.policy.constraints.get(key, SpecifierSet())
+        pre = self._allows_pre(name, reqs)
+        pinned_exact = {
+            Version(s.version)
+            for r in reqs
+            for s in r.specifier
+            if s.operator == "==" and "*" not in s.version and _valid_version(s.version)
+        }
+
+        def acceptable(version: Version) -> bool:
+            if version.is_prerelease and not pre:
+                return False
+            if not self._contains(constraint, version, prereleases=None) and not self._contains(
+                constraint, version
+            ):
+                return False
+            return all(self._contains(r.specifier, version) for r in reqs)
+
+        installed = self.installed.get(key)
+        result: list[Candidate] = []
+        installed_version = installed.parsed_version if installed is not None else None
+        if installed_version is not None and acceptable(installed_version):
+            result.append(Candidate(key, installed_version, extras, installed=installed))
+        files = self._acceptable_files(key, extras, acceptable, pinned_exact)
+        if not files and not result and self.finder.refresh(key):
+            # The page came from the cache unasked; a release published since may fit.
+            files = self._acceptable_files(key, extras, acceptable, pinned_exact)
+        result += files
+        # The finder lists best first; the installed copy goes first when it is kept,
+        # and otherwise takes its version's place (an upgrade to the same version
+        # reinstalls nothing).
+        if result and result[0].installed is not None and not self._prefers_installed(key):
+            kept = result.pop(0)
+            if self.policy.force_reinstall:
+                if not any(c.version == kept.version for c in result):
+                    result.append(kept)
+            else:
+                same = [i for i, c in enumerate(result) if c.version == kept.version]
+                if same:
+                    result[same[0]] = kept
+                else:
+                    result.append(kept)
+                    result.sort(key=lambda c: c.version, reverse=True)
+        return result
+
+    def _acceptable_files(
+        self,
+        key: NormalizedName,
+        extras: frozenset[str],
+        acceptable: Callable[[Version], bool],
+        pinned_exact: set[Version],
+    ) -> list[Candidate]:
+        """The finder's wheels of *key* that requirements accept, one per version."""
+        found: list[Candidate] = []
+        seen: set[Version] = set()
+        for fc in self.finder.find(key).candidates:
+            if not fc.is_wheel or fc.version in seen:
+                continue
+            # PEP 592: a yanked file is used only when pinned to exactly its version.
+            if fc.link.yanked is not None and fc.version not in pinned_exact:
+                continue
+            if not acceptable(fc.version):
+                continue
+            seen.add(fc.version)
+            if key in self.pinned_hashes:
+                self.fetcher.pinned[fc.link.url] = self.pinned_hashes[key]
+            found.append(Candidate(key, fc.version, extras, file=fc))
+        return found
+
+    def _metadata_text(self, candidate: Candidate) -> str:
+        if candidate.installed is not None:
+            return candidate.installed.read_text("METADATA") or ""
+        assert candidate.file is not None
+        return self.fetcher.metadata(candidate.file.link).result()
+
+    def _dependencies(self, candidate: Candidate) -> list[Req]:
+        meta = header_fields(self._metadata_text(candidate))
+        deps: list[Req] = []
+        if candidate.extras:
+            # An extras candidate depends on exactly its base candidate, then the extras.
+            base = Candidate(
+                candidate.name,
+                candidate.version,
+                file=candidate.file,
+                installed=candidate.installed,
+                direct=candidate.direct,
+            )
+            deps.append(
+                Req(
+                    candidate.name,
+                    SpecifierSet(f"=={candidate.version}"),
+                    parent=candidate,
+                    direct=candidate.file if candidate.direct else None,
+                    text=f"{candidate.name}=={candidate.version}",
+                )
+            )
+            provided = {canonicalize_name(e) for e in meta.get("provides-extra", [])}
+            for extra in sorted(candidate.extras - provided):
+                self.warnings.append(f"{base} does not provide the extra '{extra}'")
+        requires_python = first_field(meta, "requires-python")
+        if requires_python and candidate.installed is None:
+            try:
+                spec = SpecifierSet(requires_python)
+            except InvalidSpecifier:
+                spec = None
+            if spec is not None:
+                deps.append(
+                    Req(
+                        NormalizedName(PYTHON_KEY),
+                        spec,
+                        parent=candidate,
+                        text=f"Python{spec}",
+                    )
+                )
+        if self.policy.no_deps:
+            return deps
+        for value in meta.get("requires-dist", []):
+            try:
+                req = requirement(value)
+            except Exception:
+                self.warnings.append(f"{candidate} has an invalid requirement {value!r}; ignored")
+                continue
+            if not self._marker_ok(req, candidate.extras):
+                continue
+            deps.append(from_requirement(req, parent=candidate))
+        return deps
+
+    def _marker_ok(self, req: Requirement, extras: frozenset[str]) -> bool:
+        if req.marker is None:
+            return True
+        env = dict(self.target.markers)
+        for extra in extras or {""}:
+            env["extra"] = extra
+            if req.marker.evaluate(env):
+                return True
+        return False
+
+    def marker_ok_for_user(self, req: Requirement) -> bool:
+        """Whether a top-level requirement's marker holds for the target."""
+        return self._marker_ok(req, frozenset())
+
+
+def _valid_version(text: str) -> bool:
+    try:
+        Version(text)
+    except Exception:
+        return False
+    return True
+
+
+def from_requirement(
+    req: Requirement, *, parent: Candidate | None = None, direct: FileCandidate | None = None
+) -> Req:
+    return Req(
+        NormalizedName(canonicalize_name(req.name)),
+        req.specifier,
+        frozenset(canonicalize_name(e) for e in req.extras),
+        parent=parent,
+        direct=direct,
+        text=str(req),
+    )
+
+
+def topological(mapping: Mapping[str, Candidate], graph: Any) -> list[Candidate]:
+    """Dependencies before dependents (so a half-done install leaves importable code)."""
+    order: list[Candidate] = []
+    seen: set[str] = set()
+
+    def visit(key: str, trail: set[str]) -> None:
+        if key in seen or key in trail or key is None:
+            return
+        trail.add(key)
+        for child in graph.iter_children(key):
+            visit(child, trail)
+        trail.discard(key)
+        seen.add(key)
+        candidate = mapping.get(key)
+        if candidate is not None and not candidate.extras and candidate.name != PYTHON_KEY:
+            order.append(candidate)
+
+    for key in sorted(k for k in mapping if k is not None):
+        visit(key, set())
+    return order
+
+
+def explain_conflict(causes: Iterable[Any]) -> str:
+    """One paragraph naming each conflicting requirement and who asked for it."""
+    by_name: dict[str, list[Req]] = {}
+    for cause in causes:
+        req: Req = cause.requirement
+        by_name.setdefault(req.name, []).append(req)
+    lines = []
+    for name, reqs in by_name.items():
+        label = "Python" if name == PYTHON_KEY else name
+        lines.append(f"conflicting requirements for {label}:")
+        lines.extend(f"  {r.describe()}" for r in reqs)
+    return "\n".join(lines)
+
+
+def binary_policy(values: Sequence[str]) -> frozenset[str]:
+    """pip's ``--no-binary`` values (comma lists, ``:all:``, ``:none:``) as a name set."""
+    names: set[str] = set()
+    for value in values:
+        for item in value.split(","):
+            item = item.strip()
+            if item == ":all:":
+                names = {"*"}
+            elif item == ":none:":
+                names = set()
+            elif item:
+                names.add(canonicalize_name(item))
+    return frozenset(names)
+
+
+def satisfied_by_installed(
+    reqs: Sequence[Req],
+    installed: Mapping[NormalizedName, InstalledDist],
+    provider: Provider,
+) -> list[Candidate] | None:
+    """The installed distributions, if they already satisfy *reqs* and everything they
+    require (markers evaluated for the target); else None.
+
+    A no-op install then needs no index at all, as with uv. Upgrades, reinstalls and
+    direct URLs always go through the resolver.
+    """
+    policy = provider.policy
+    if policy.upgrade or policy.force_reinstall:
+        return None
+    chosen: dict[NormalizedName, Candidate] = {}
+    seen: set[tuple[str, frozenset[str]]] = set()
+    stack = list(reqs)
+    while stack:
+        req = stack.pop()
+        if req.name == PYTHON_KEY:
+            continue
+        dist = installed.get(req.name)
+        version = dist.parsed_version if dist is not None else None
+        if req.direct is not None or dist is None or version is None:
+            return None
+        if not req.specifier.contains(version, prereleases=True):
+            return None
+        constraint = policy.constraints.get(req.name)
+        if constraint is not None and not constraint.contains(version, prereleases=True):
+            return None
+        if (req.name, req.extras) in seen:
+            continue
+        seen.add((req.name, req.extras))
+        chosen.setdefault(req.name, Candidate(req.name, version, installed=dist))
+        if policy.no_deps:
+            continue
+        for dep in dist.requires:
+            if provider._marker_ok(dep, req.extras):
+                stack.append(from_requirement(dep, parent=chosen[req.name]))
+    return list(chosen.values())

@@ -1,0 +1,1 @@
+"""Files on this machine: fetching, the wheel cache, wheel checks and the unpacked store."""
