@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from roost.errors import RoostError
 from roost.pages import parse_html_page, parse_json_page
-from roost.resolve.reqfile import parse_requirement_line
+from roost.resolve.requirement_line import parse_requirement_line
 from roost.store.wheel_check import check_wheel
 from roost.types import IndexSource
 from tests.support.wheels import WheelSpec, build_wheel

@@ -18,12 +18,8 @@ from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
 
 from roost.errors import RequirementError
-from roost.resolve.reqfile import (
-    ParsedRequirement,
-    RequirementsFile,
-    parse_requirement_line,
-    parse_requirements_file,
-)
+from roost.resolve.reqfile import RequirementsFile, parse_requirements_file
+from roost.resolve.requirement_line import ParsedRequirement, parse_requirement_line
 from tests.support.wheels import WheelSpec, build_wheel
 
 

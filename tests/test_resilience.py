@@ -140,10 +140,10 @@ def test_connection_refused_names_the_url(venv: Path, tmp_home: dict[str, str]) 
 def test_retry_after_is_capped_and_read_as_a_date() -> None:
     import httpx
 
-    from roost.net.client import MAX_RETRY_AFTER, _retry_after
+    from roost.net.failures import MAX_RETRY_AFTER, retry_after
 
-    assert _retry_after(httpx.Response(429, headers={"Retry-After": "3600"})) == MAX_RETRY_AFTER
-    assert _retry_after(httpx.Response(429, headers={"Retry-After": "2"})) == 2.0
+    assert retry_after(httpx.Response(429, headers={"Retry-After": "3600"})) == MAX_RETRY_AFTER
+    assert retry_after(httpx.Response(429, headers={"Retry-After": "2"})) == 2.0
     past = "Wed, 21 Oct 2015 07:28:00 GMT"
-    assert _retry_after(httpx.Response(503, headers={"Retry-After": past})) == 0.0
-    assert _retry_after(httpx.Response(503)) is None
+    assert retry_after(httpx.Response(503, headers={"Retry-After": past})) == 0.0
+    assert retry_after(httpx.Response(503)) is None

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from roost.store.unpack import RecordMismatch, _unpack
+from roost.store.unpack import RecordMismatch, unpack_wheel
 from roost.store.unpack_helper import UnpackHelper
 from roost.store.unpacked import UnpackedStore, UnpackedWheel
 from roost.store.wheel_check import UnsafeWheelError
@@ -89,7 +89,7 @@ def test_failures_come_back_as_in_process(
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     with pytest.raises(Exception) as in_process:
-        _unpack(wheel, tmp_path / "a")
+        unpack_wheel(wheel, tmp_path / "a")
     with pytest.raises(Exception) as helped:
         helper.unpack(wheel, tmp_path / "b")
     assert str(helped.value) == str(in_process.value)
@@ -112,7 +112,7 @@ def test_archive_checks_run_first_and_come_back_as_in_process(
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     with pytest.raises(UnsafeWheelError) as in_process:
-        _unpack(wheel, tmp_path / "a", expected)
+        unpack_wheel(wheel, tmp_path / "a", expected)
     with pytest.raises(UnsafeWheelError) as helped:
         helper.unpack(wheel, tmp_path / "b", expected=expected)
     assert helper.pid is not None
@@ -128,7 +128,7 @@ def test_file_system_errors_come_back_as_os_errors(tmp_path: Path, helper: Unpac
     wheel = build_wheel(SPEC, tmp_path / "wheels")
     missing = tmp_path / "no" / "such" / "folder"
     with pytest.raises(OSError) as in_process:
-        _unpack(wheel, missing)
+        unpack_wheel(wheel, missing)
     with pytest.raises(OSError) as helped:
         helper.unpack(wheel, missing)
     assert helped.value.errno == in_process.value.errno

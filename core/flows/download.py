@@ -12,8 +12,8 @@ def run_download(invocation: Invocation) -> None:
     """``roost download``: resolve for the (maybe foreign) target, save the wheels."""
     from roost.flows.environment import load_target
     from roost.flows.gather import gather, index_sources, session
+    from roost.resolve.candidates import Policy, binary_policy
     from roost.resolve.plan import constraint_map, resolve
-    from roost.resolve.provider import Policy, binary_policy
     from roost.target.foreign import foreign_target
 
     manager, out = invocation.manager, invocation.out

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from roost.index.finder import Finder
     from roost.manager import Manager
     from roost.net.client import Client
-    from roost.resolve.reqfile import ParsedRequirement, RequirementsFile
+    from roost.resolve.reqfile import RequirementsFile
+    from roost.resolve.requirement_line import ParsedRequirement
     from roost.store.fetch import Fetcher
     from roost.util.output import Output
 
@@ -66,7 +67,8 @@ def reqfile_layer(files: list[RequirementsFile], settings: Settings) -> Settings
 
 def gather(invocation: Invocation) -> Gathered:
     """Settings, requirements and constraints of the command, as the user gave them."""
-    from roost.resolve.reqfile import parse_requirement_line, parse_requirements_file
+    from roost.resolve.reqfile import parse_requirements_file
+    from roost.resolve.requirement_line import parse_requirement_line
 
     settings = invocation.settings()
     params = invocation.params_for(settings)

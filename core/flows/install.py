@@ -25,9 +25,10 @@ if TYPE_CHECKING:
     from roost.flows.gather import Session
     from roost.flows.invocation import Invocation
     from roost.install.prepare import PlanItem
+    from roost.resolve.candidates import Candidate, Policy
     from roost.resolve.plan import Resolution
-    from roost.resolve.provider import Candidate, Policy
-    from roost.resolve.reqfile import ParsedRequirement, RequirementsFile
+    from roost.resolve.reqfile import RequirementsFile
+    from roost.resolve.requirement_line import ParsedRequirement
     from roost.store.fetch import Fetcher
     from roost.store.unpacked import UnpackedStore, UnpackedWheel
     from roost.target.installed import InstalledDist
@@ -66,8 +67,8 @@ def run_install(invocation: Invocation) -> None:
     from roost.install.lock import try_lock
     from roost.install.prepare import Unpacker
     from roost.install.transaction import recover_environment
+    from roost.resolve.candidates import Policy, binary_policy
     from roost.resolve.plan import constraint_map
-    from roost.resolve.provider import Policy, binary_policy
     from roost.target.installed import index, scan
     from roost.util.cache import cache_root
 
@@ -479,7 +480,7 @@ def _dist_name(fetcher: Fetcher, candidate: Candidate) -> str:
 
 
 def _direct_url(candidate: Candidate, digest: str | None) -> dict[str, object]:
-    from roost.net.client import split_credentials
+    from roost.net.urls import split_credentials
 
     assert digest is not None, "a fetched wheel's sha256 is always known"
     url, _ = split_credentials(_link_of(candidate).url)

@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from roost.net.client import split_credentials
+from roost.net.urls import split_credentials
 
 # Core-metadata fields that may appear more than once become lists (PEP 566).
 MULTIPLE_USE = frozenset(

@@ -28,14 +28,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
-from roost.errors import HashMismatchError, IndexAccessError, NetworkError
+from roost.errors import IndexAccessError, NetworkError
+from roost.net.failures import backoff, refused_message, retry_after, tls_failure, tls_message
+from roost.net.hashing import check_hashes, file_hashes
 from roost.net.route import Router, host_matches, is_loopback, no_proxy_matches, proxy_for
+from roost.net.urls import origin_of, split_credentials
 from roost.types import Settings, redact_url
 
 if TYPE_CHECKING:
-    import ssl
     from types import TracebackType
 
     import httpx
@@ -57,34 +59,6 @@ DEFAULT_RETRIES = 5
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 10
-MAX_RETRY_AFTER = 30.0
-
-
-def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
-    """Return *url* without userinfo, and the (user, password) it carried."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url, None
-    userinfo, _, host = parts.netloc.rpartition("@")
-    user, _, password = userinfo.partition(":")
-    return urlunsplit(parts._replace(netloc=host)), (unquote(user), unquote(password))
-
-
-def origin_of(url: str) -> str:
-    """``scheme://host:port`` of *url* (credentials never part of it)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}:{parts.port or ''}"
-
-
-def _tls_failure(exc: BaseException) -> ssl.SSLError | None:
-    import ssl  # loaded by httpx already; not at the top, which every start-up pays
-
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
 
 
 def _basic(creds: tuple[str, str]) -> str:
@@ -265,21 +239,21 @@ class Client:
                 status = response.status_code
                 if status in RETRY_STATUSES and attempt < self.retries:
                     attempt += 1
-                    time.sleep(_retry_after(response) or _backoff(attempt))
+                    time.sleep(retry_after(response) or backoff(attempt))
                     continue
                 if status == 401 and not with_creds and self._challenge(url):
                     continue  # sent again with what the challenge found
                 if status in (401, 403):
-                    raise IndexAccessError(_refused_message(shown, response, with_creds))
+                    raise IndexAccessError(refused_message(shown, response, with_creds))
                 if status == 407:
                     raise NetworkError(self._proxy_message(url, "407 Proxy Authentication"))
                 return consume(response)
             except httpx.ProxyError as exc:
                 raise NetworkError(self._proxy_message(url, str(exc))) from None
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-                failure = _tls_failure(exc)
+                failure = tls_failure(exc)
                 if failure is not None:
-                    raise NetworkError(_tls_message(shown, failure)) from None
+                    raise NetworkError(tls_message(shown, failure)) from None
                 if attempt >= self.retries:
                     raise NetworkError(
                         f"could not get {shown} after {attempt + 1} attempt(s): "
@@ -287,7 +261,7 @@ class Client:
                         + self._via(url)
                     ) from None
                 attempt += 1
-                time.sleep(_backoff(attempt))
+                time.sleep(backoff(attempt))
             except httpx.TransportError as exc:
                 raise NetworkError(
                     f"could not get {shown}: {type(exc).__name__}: {redact_url(str(exc))}"
@@ -493,83 +467,6 @@ def _range_start(response: httpx.Response) -> int | None:
     unit, _, rest = value.partition(" ")
     start = rest.partition("-")[0]
     return int(start) if unit == "bytes" and start.isdigit() else None
-
-
-def _refused_message(shown: str, response: httpx.Response, with_creds: bool) -> str:
-    parts = urlsplit(shown)
-    reason = "the credentials sent were refused" if with_creds else "it needs credentials"
-    return (
-        f"the index at {parts.scheme}://{parts.netloc} answered {response.status_code} "
-        f"{response.reason_phrase} for {shown}: {reason}. roost does not fall back to "
-        "another index. Give credentials in the URL (https://USER:PASSWORD@host/...), in "
-        "~/.netrc (or the file NETRC names), or through a keyring or credentials plugin."
-    )
-
-
-def check_hashes(
-    what: str, expected: Mapping[str, str], actual: Mapping[str, str], path: Path | None = None
-) -> None:
-    """Raise HashMismatchError when any hash both sides know differs."""
-    for name, want in expected.items():
-        got = actual.get(name)
-        if got is not None and got.lower() != want.lower():
-            if path is not None:
-                path.unlink(missing_ok=True)
-            raise HashMismatchError(
-                f"hash mismatch for {what}:\n  expected {name}:{want}\n       got {name}:{got}\n"
-                "The file was not installed. If the index changed the file, ask its owner; "
-                "otherwise something between you and the index altered it."
-            )
-
-
-def file_hashes(path: Path, names: tuple[str, ...] = ("sha256",)) -> dict[str, str]:
-    """Hex digests of the file at *path*, one per hashlib algorithm name."""
-    hashers = {name: hashlib.new(name) for name in names}
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            for hasher in hashers.values():
-                hasher.update(chunk)
-    return {name: h.hexdigest() for name, h in hashers.items()}
-
-
-def _tls_message(shown: str, failure: ssl.SSLError) -> str:
-    import ssl
-
-    host = urlsplit(shown).hostname or shown
-    if isinstance(failure, ssl.SSLCertVerificationError):
-        detail = failure.verify_message or str(failure)
-        return (
-            f"TLS verification failed for {host}: its certificate was not trusted "
-            f"({detail}). Remedies: add the issuing CA to the system trust store, point "
-            "SSL_CERT_FILE at a bundle that contains it, or pass --cert PATH (also "
-            "'cert' in roost's or pip's config); --trusted-host only if you accept an "
-            "unverified connection."
-        )
-    reason = getattr(failure, "reason", None) or ""
-    hint = ""
-    if "CERTIFICATE_REQUIRED" in str(reason).upper() or "certificate required" in str(failure):
-        hint = " The server wants a client certificate: pass --client-cert PATH (PEM with key)."
-    return f"TLS connection to {host} failed: {failure}.{hint}"
-
-
-def _backoff(attempt: int) -> float:
-    return float(min(0.25 * (2 ** (attempt - 1)), 8.0))
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return min(max(float(value), 0.0), MAX_RETRY_AFTER)
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            when = parsedate_to_datetime(value).timestamp()
-        except (TypeError, ValueError):
-            return None
-        return min(max(when - time.time(), 0.0), MAX_RETRY_AFTER)
 
 
 def _version() -> str:

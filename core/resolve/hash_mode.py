@@ -20,8 +20,8 @@ from packaging.utils import canonicalize_name
 from roost.errors import HashMismatchError
 
 if TYPE_CHECKING:
-    from roost.resolve.provider import Candidate
-    from roost.resolve.reqfile import ParsedRequirement
+    from roost.resolve.candidates import Candidate
+    from roost.resolve.requirement_line import ParsedRequirement
     from roost.store.fetch import Fetcher
 
 WEAK_HASHES = frozenset({"md5", "sha1", "sha224"})

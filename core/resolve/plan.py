@@ -11,14 +11,15 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from roost.errors import NoMatchingDistribution, RequirementError, ResolutionError
-from roost.resolve.provider import Candidate, Policy, Provider, Req, from_requirement, topological
+from roost.resolve.candidates import Candidate, Policy, Req, from_requirement, topological
+from roost.resolve.provider import Provider
 from roost.store.fetch import Fetcher
 from roost.target.installed import InstalledDist
 from roost.types import IndexSource, Link, NormalizedName, Target, redact_url
 
 if TYPE_CHECKING:
     from roost.index.finder import FileCandidate, Finder
-    from roost.resolve.reqfile import ParsedRequirement
+    from roost.resolve.requirement_line import ParsedRequirement
 
 
 @dataclass
@@ -119,7 +120,7 @@ def resolve(
         if item.hashes and item.requirement is not None:
             hashes[canonicalize_name(item.requirement.name)] = dict(item.hashes)
     provider.pinned_hashes = hashes
-    from roost.resolve.provider import satisfied_by_installed
+    from roost.resolve.installed_check import satisfied_by_installed
 
     already = satisfied_by_installed(reqs, installed, provider)
     if already is not None:
@@ -177,7 +178,7 @@ def _impossible(exc: object, finder: Finder, target: Target) -> ResolutionError:
         return _no_match(causes[0].requirement, finder, target)
     if len(names) == 1 and len(causes) == 1:
         return _no_match(causes[0].requirement, finder, target)
-    from roost.resolve.provider import explain_conflict
+    from roost.resolve.candidates import explain_conflict
 
     return ResolutionError(
         "cannot install these requirements together.\n"
@@ -187,7 +188,7 @@ def _impossible(exc: object, finder: Finder, target: Target) -> ResolutionError:
 
 
 def _no_match(req: Req, finder: Finder, target: Target) -> NoMatchingDistribution:
-    from roost.resolve.provider import PYTHON_KEY
+    from roost.resolve.candidates import PYTHON_KEY
 
     who = req.describe()
     if req.name == PYTHON_KEY:

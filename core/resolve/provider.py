@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import Requirement
@@ -17,6 +16,14 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 from resolvelib import AbstractProvider
 
+from roost.resolve.candidates import (
+    PYTHON_KEY,
+    Candidate,
+    Policy,
+    Req,
+    from_requirement,
+    valid_version,
+)
 from roost.target.installed import InstalledDist
 from roost.types import NormalizedName, Target
 from roost.util.core_metadata import first_field, header_fields, requirement
@@ -24,74 +31,11 @@ from roost.util.core_metadata import first_field, header_fields, requirement
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
 
-    from roost.index.finder import FileCandidate, Finder
+    from roost.index.finder import Finder
     from roost.store.fetch import Fetcher
 
-PYTHON_KEY = "<python>"
 #: Index lookups running ahead of the resolver; bounded like the download pool.
 PREFETCH_THREADS = 8
-
-
-@dataclass(frozen=True)
-class Req:
-    """A requirement with who asked for it."""
-
-    name: NormalizedName
-    specifier: SpecifierSet
-    extras: frozenset[str] = frozenset()
-    #: ``None`` when the user asked; else the candidate whose metadata asked.
-    parent: Candidate | None = None
-    #: A direct wheel (``name @ url`` or a path): the only acceptable file.
-    direct: FileCandidate | None = None
-    text: str = ""
-
-    @property
-    def key(self) -> str:
-        return _key(self.name, self.extras)
-
-    def describe(self) -> str:
-        who = "the user" if self.parent is None else f"{self.parent.name} {self.parent.version}"
-        return f"{self.text or self.name} (asked for by {who})"
-
-
-@dataclass(eq=False)
-class Candidate:
-    """One version of a project (with a set of extras) that could be installed."""
-
-    name: NormalizedName
-    version: Version
-    extras: frozenset[str] = frozenset()
-    file: FileCandidate | None = None
-    installed: InstalledDist | None = None
-    direct: bool = False
-    _deps: list[Req] | None = field(default=None, repr=False)
-
-    @property
-    def key(self) -> str:
-        return _key(self.name, self.extras)
-
-    def __str__(self) -> str:
-        return f"{self.name}-{self.version}"
-
-
-def _key(name: str, extras: frozenset[str]) -> str:
-    return f"{name}[{','.join(sorted(extras))}]" if extras else name
-
-
-@dataclass
-class Policy:
-    """What the user asked of resolution."""
-
-    upgrade: bool = False
-    eager: bool = False
-    force_reinstall: bool = False
-    pre: bool = False
-    no_deps: bool = False
-    #: Names the user asked for (``-U`` upgrades these; eager upgrades all).
-    requested: frozenset[str] = frozenset()
-    constraints: Mapping[NormalizedName, SpecifierSet] = field(default_factory=dict)
-    #: Projects (``*`` for all) the user said must not come as wheels (``--no-binary``).
-    no_binary: frozenset[str] = frozenset()
 
 
 class Provider(AbstractProvider):  # type: ignore[type-arg]
@@ -279,7 +223,7 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
             Version(s.version)
             for r in reqs
             for s in r.specifier
-            if s.operator == "==" and "*" not in s.version and _valid_version(s.version)
+            if s.operator == "==" and "*" not in s.version and valid_version(s.version)
         }
 
         def acceptable(version: Version) -> bool:
@@ -413,117 +357,3 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
     def marker_ok_for_user(self, req: Requirement) -> bool:
         """Whether a top-level requirement's marker holds for the target."""
         return self._marker_ok(req, frozenset())
-
-
-def _valid_version(text: str) -> bool:
-    try:
-        Version(text)
-    except Exception:
-        return False
-    return True
-
-
-def from_requirement(
-    req: Requirement, *, parent: Candidate | None = None, direct: FileCandidate | None = None
-) -> Req:
-    return Req(
-        NormalizedName(canonicalize_name(req.name)),
-        req.specifier,
-        frozenset(canonicalize_name(e) for e in req.extras),
-        parent=parent,
-        direct=direct,
-        text=str(req),
-    )
-
-
-def topological(mapping: Mapping[str, Candidate], graph: Any) -> list[Candidate]:
-    """Dependencies before dependents (so a half-done install leaves importable code)."""
-    order: list[Candidate] = []
-    seen: set[str] = set()
-
-    def visit(key: str, trail: set[str]) -> None:
-        if key in seen or key in trail or key is None:
-            return
-        trail.add(key)
-        for child in graph.iter_children(key):
-            visit(child, trail)
-        trail.discard(key)
-        seen.add(key)
-        candidate = mapping.get(key)
-        if candidate is not None and not candidate.extras and candidate.name != PYTHON_KEY:
-            order.append(candidate)
-
-    for key in sorted(k for k in mapping if k is not None):
-        visit(key, set())
-    return order
-
-
-def explain_conflict(causes: Iterable[Any]) -> str:
-    """One paragraph naming each conflicting requirement and who asked for it."""
-    by_name: dict[str, list[Req]] = {}
-    for cause in causes:
-        req: Req = cause.requirement
-        by_name.setdefault(req.name, []).append(req)
-    lines = []
-    for name, reqs in by_name.items():
-        label = "Python" if name == PYTHON_KEY else name
-        lines.append(f"conflicting requirements for {label}:")
-        lines.extend(f"  {r.describe()}" for r in reqs)
-    return "\n".join(lines)
-
-
-def binary_policy(values: Sequence[str]) -> frozenset[str]:
-    """pip's ``--no-binary`` values (comma lists, ``:all:``, ``:none:``) as a name set."""
-    names: set[str] = set()
-    for value in values:
-        for item in value.split(","):
-            item = item.strip()
-            if item == ":all:":
-                names = {"*"}
-            elif item == ":none:":
-                names = set()
-            elif item:
-                names.add(canonicalize_name(item))
-    return frozenset(names)
-
-
-def satisfied_by_installed(
-    reqs: Sequence[Req],
-    installed: Mapping[NormalizedName, InstalledDist],
-    provider: Provider,
-) -> list[Candidate] | None:
-    """The installed distributions, if they already satisfy *reqs* and everything they
-    require (markers evaluated for the target); else None.
-
-    A no-op install then needs no index at all, as with uv. Upgrades, reinstalls and
-    direct URLs always go through the resolver.
-    """
-    policy = provider.policy
-    if policy.upgrade or policy.force_reinstall:
-        return None
-    chosen: dict[NormalizedName, Candidate] = {}
-    seen: set[tuple[str, frozenset[str]]] = set()
-    stack = list(reqs)
-    while stack:
-        req = stack.pop()
-        if req.name == PYTHON_KEY:
-            continue
-        dist = installed.get(req.name)
-        version = dist.parsed_version if dist is not None else None
-        if req.direct is not None or dist is None or version is None:
-            return None
-        if not req.specifier.contains(version, prereleases=True):
-            return None
-        constraint = policy.constraints.get(req.name)
-        if constraint is not None and not constraint.contains(version, prereleases=True):
-            return None
-        if (req.name, req.extras) in seen:
-            continue
-        seen.add((req.name, req.extras))
-        chosen.setdefault(req.name, Candidate(req.name, version, installed=dist))
-        if policy.no_deps:
-            continue
-        for dep in dist.requires:
-            if provider._marker_ok(dep, req.extras):
-                stack.append(from_requirement(dep, parent=chosen[req.name]))
-    return list(chosen.values())

@@ -39,9 +39,9 @@ from roost.util.cache import write_atomic
 if TYPE_CHECKING:
     from roost.net.http_cache import Entry as HttpCacheEntry
     from roost.net.http_cache import HttpCache
+    from roost.resolve.candidates import Candidate, Policy
     from roost.resolve.plan import Resolution
-    from roost.resolve.provider import Candidate, Policy
-    from roost.resolve.reqfile import ParsedRequirement
+    from roost.resolve.requirement_line import ParsedRequirement
     from roost.target.installed import InstalledDist
     from roost.types import Target
 
@@ -219,8 +219,8 @@ def _resolution(
     data: Mapping[str, Any], installed: Mapping[NormalizedName, InstalledDist]
 ) -> Resolution:
     from roost.index.finder import FileCandidate
+    from roost.resolve.candidates import Candidate
     from roost.resolve.plan import Resolution
-    from roost.resolve.provider import Candidate
 
     candidates = []
     for item in data["candidates"]:

@@ -23,7 +23,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from roost.errors import HashMismatchError, InstallError, NetworkError
-from roost.net.client import Client, check_hashes, file_hashes, origin_of
+from roost.net.client import Client
+from roost.net.hashing import check_hashes, file_hashes
+from roost.net.urls import origin_of
 from roost.store.wheel_cache import WheelCache
 from roost.types import Link, file_url_path, redact_url
 

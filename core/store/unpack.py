@@ -83,7 +83,7 @@ def _b64(digest: bytes) -> str:
     return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
 
-def _unpack(wheel: Path, into: Path, expected: Expected | None = None) -> None:
+def unpack_wheel(wheel: Path, into: Path, expected: Expected | None = None) -> None:
     """Unpack *wheel* into *into*/tree, checking every member against RECORD, then write
     the manifest (the completion marker). With *expected*, the archive checks
     (:func:`roost.store.wheel_check.check_wheel` with these arguments) run first: a caller

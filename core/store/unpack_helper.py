@@ -9,7 +9,7 @@ thread finds it free (or from the one thread feeding it wheels the resolver pinn
 which waits for it), and costs 30-35 MiB while it lives (23 MiB of it the imports).
 
 Protocol, one JSON line each way over the helper's stdin and stdout: the request
-``[wheel, directory, expected]`` runs :func:`roost.store.unpacked._unpack` (``expected`` is
+``[wheel, directory, expected]`` runs :func:`roost.store.unpacked.unpack_wheel` (``expected`` is
 null, or the name, version and index metadata to run the archive checks with); the
 reply is ``["ok"]``, ``["record", issues]``, ``["unsafe", text]`` (the archive checks
 refused the wheel) or a failure as :mod:`roost.util.helper_process` describes it, and the
@@ -51,7 +51,7 @@ class UnpackHelper:
     ) -> bool:
         """Unpack *wheel* into *into* in the helper (checking it first with *expected*);
         False when the helper is busy (and *wait* is false) or unusable (the caller
-        unpacks in-process). Raises what ``_unpack`` raises."""
+        unpacks in-process). Raises what ``unpack_wheel`` raises."""
         if self._unusable or not self._lock.acquire(blocking=wait):
             return False
         try:
@@ -118,14 +118,14 @@ def main() -> None:
 
 def serve(source: IO[str], sink: IO[str]) -> None:
     """Answer one request per line of *source* until it ends."""
-    from roost.store.unpack import RecordMismatch, _unpack
+    from roost.store.unpack import RecordMismatch, unpack_wheel
     from roost.store.wheel_check import UnsafeWheelError
 
     for line in source:
         wheel, into, expected = json.loads(line)
         reply: list[object]
         try:
-            _unpack(Path(wheel), Path(into), None if expected is None else tuple(expected))
+            unpack_wheel(Path(wheel), Path(into), None if expected is None else tuple(expected))
             reply = ["ok"]
         except RecordMismatch as exc:
             reply = ["record", exc.issues]

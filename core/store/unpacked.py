@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from roost.errors import InstallError
 from roost.store.store_files import MANIFEST, TREE, files_intact, read_manifest
-from roost.store.unpack import FORMAT, _unpack
+from roost.store.unpack import FORMAT, unpack_wheel
 
 if TYPE_CHECKING:
     from roost.store.unpack import Expected
@@ -144,7 +144,7 @@ class UnpackedStore:
 
         *digest* is the wheel's sha256 when the caller has it already; *helper*, when
         given and free (or once free, with *wait*), unpacks it in its own process. With
-        *expected*, the archive checks run first (see :func:`_unpack`).
+        *expected*, the archive checks run first (see :func:`unpack_wheel`).
         Raises :class:`RecordMismatch` when the wheel's members disagree with its RECORD.
         """
         digest = digest or _sha256(wheel)
@@ -160,7 +160,7 @@ class UnpackedStore:
                 # A helper that died part-way may have left files: start clean.
                 shutil.rmtree(temp / TREE, ignore_errors=True)
                 (temp / MANIFEST).unlink(missing_ok=True)
-                _unpack(wheel, temp, expected)
+                unpack_wheel(wheel, temp, expected)
             current = self.find(digest)
             if current is not None:
                 return current  # another run finished first
@@ -192,7 +192,7 @@ class UnpackedStore:
 
 def _sha256(wheel: Path) -> str:
     # Imported here: the unpack helper process needs nothing of roost.net.client.
-    from roost.net.client import file_hashes
+    from roost.net.hashing import file_hashes
 
     return file_hashes(wheel)["sha256"]
 

@@ -18,7 +18,8 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from roost.net.client import file_hashes, split_credentials
+from roost.net.hashing import file_hashes
+from roost.net.urls import split_credentials
 from roost.util.cache import write_atomic
 
 

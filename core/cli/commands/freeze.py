@@ -162,7 +162,7 @@ def _pinned(dist: InstalledDist) -> str:
 
 def _line_name(line: str, origin: str) -> str | None:
     """The project a ``-r`` file line names, or None when it names none."""
-    from roost.resolve.reqfile import parse_requirement_line
+    from roost.resolve.requirement_line import parse_requirement_line
 
     text = _COMMENT_RE.sub("", line).strip()
     if text.startswith(("-e", "--editable")):

@@ -135,7 +135,8 @@ def requested_names(params: dict[str, Any], out: Output) -> list[str]:
     """Project names from the arguments and ``-r`` files, each once, in order."""
     from packaging.utils import canonicalize_name
 
-    from roost.resolve.reqfile import parse_requirement_line, parse_requirements_file
+    from roost.resolve.reqfile import parse_requirements_file
+    from roost.resolve.requirement_line import parse_requirement_line
 
     names: dict[str, str] = {}
     for text in params["names"]:
