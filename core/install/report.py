@@ -81,7 +81,7 @@ def install_item(
 
 
 def report(items: Sequence[Mapping[str, Any]], environment: Mapping[str, str]) -> str:
-    from roost import __version__
+    from roost.version import __version__
 
     return json.dumps(
         {

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from roost.errors import IndexAccessError, NetworkError
@@ -35,14 +35,14 @@ from roost.net.failures import backoff, refused_message, retry_after, tls_failur
 from roost.net.hashing import check_hashes, file_hashes
 from roost.net.route import Router, host_matches, is_loopback, no_proxy_matches, proxy_for
 from roost.net.urls import origin_of, split_credentials
-from roost.types import Settings, redact_url
+from roost.types import Credentials, Settings, redact_url
 
 if TYPE_CHECKING:
+    import ssl
     from types import TracebackType
 
     import httpx
 
-    from roost.manager import Manager
     from roost.net.http_cache import Entry as HttpCacheEntry
     from roost.net.http_cache import HttpCache, Page
 
@@ -66,6 +66,24 @@ def _basic(creds: tuple[str, str]) -> str:
     return f"Basic {token}"
 
 
+class TransportHooks(Protocol):
+    """What the client needs from plugins (roost's plugin manager is one).
+
+    The client knows nothing of the plugin manager: TLS and credentials reach it
+    through these two calls.
+    """
+
+    def ssl_context(self, settings: Settings) -> ssl.SSLContext:
+        """The TLS context for every connection (``roost_ssl_context``)."""
+        ...
+
+    def http_auth(
+        self, url: str, settings: Settings, *, challenged: bool = False
+    ) -> Credentials | None:
+        """Credentials for *url* (``roost_http_auth``); *challenged* after a 401."""
+        ...
+
+
 class Client:
     """Shared HTTP client: ``get`` for pages, ``download`` for files.
 
@@ -73,8 +91,8 @@ class Client:
     touch the network never import httpx.
     """
 
-    def __init__(self, manager: Manager, settings: Settings) -> None:
-        self._manager = manager
+    def __init__(self, hooks: TransportHooks, settings: Settings) -> None:
+        self._hooks = hooks
         self._settings = settings
         self._http: httpx.Client | None = None
         self._router: Router | None = None
@@ -140,7 +158,7 @@ class Client:
     def _build(self) -> httpx.Client:
         import httpx
 
-        router = self._router = Router(self._manager.ssl_context(self._settings), self._settings)
+        router = self._router = Router(self._hooks.ssl_context(self._settings), self._settings)
 
         class Routing(httpx.BaseTransport):
             def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -161,7 +179,7 @@ class Client:
             creds = self._credentials.get(origin)
         if creds is None:
             if origin not in self._hook_credentials:
-                found = self._manager.http_auth(bare, self._settings)
+                found = self._hooks.http_auth(bare, self._settings)
                 self._hook_credentials[origin] = (
                     None if found is None else (found.username, found.password)
                 )
@@ -179,7 +197,7 @@ class Client:
         with lock:
             if origin not in self._challenged:
                 self._challenged.add(origin)
-                found = self._manager.http_auth(bare, self._settings, challenged=True)
+                found = self._hooks.http_auth(bare, self._settings, challenged=True)
                 if found is not None:
                     self._hook_credentials[origin] = (found.username, found.password)
             return self._hook_credentials.get(origin) is not None
@@ -470,7 +488,7 @@ def _range_start(response: httpx.Response) -> int | None:
 
 
 def _version() -> str:
-    from roost import __version__
+    from roost.version import __version__
 
     return __version__
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,19 +31,23 @@ from urllib.parse import urlsplit
 
 from packaging.version import Version
 
-from roost import __version__
 from roost.net.http_cache import Page
 from roost.types import IndexSource, Link, NormalizedName
 from roost.util.cache import write_atomic
+from roost.version import __version__
 
 if TYPE_CHECKING:
+    from roost.index.finder import Finder
+    from roost.net.client import Client
     from roost.net.http_cache import Entry as HttpCacheEntry
     from roost.net.http_cache import HttpCache
     from roost.resolve.candidates import Candidate, Policy
     from roost.resolve.plan import Resolution
     from roost.resolve.requirement_line import ParsedRequirement
+    from roost.store.fetch import Fetcher
     from roost.target.installed import InstalledDist
     from roost.types import Target
+    from roost.util.output import Output
 
 _FORMAT = 1
 #: The built-in look-up plugins: for an index, only ``simple_index`` answers, through
@@ -249,3 +253,58 @@ def _resolution(
             Candidate(name, version, frozenset(item["extras"]), file=file, installed=dist)
         )
     return Resolution(candidates, frozenset(data["requested"]), list(data["warnings"]))
+
+
+def resolve_or_reuse(
+    requirements: list[ParsedRequirement],
+    *,
+    client: Client,
+    finder: Finder,
+    fetcher: Fetcher,
+    target: Target,
+    installed: dict[NormalizedName, InstalledDist],
+    policy: Policy,
+    reuse: bool,
+    lookup_plugins: list[str],
+    root: Path | None,
+    out: Output,
+    pinned: Callable[[Candidate], None] | None = None,
+) -> Resolution:
+    """Resolve, or reuse the previous resolution of the same inputs over the same fresh
+    index pages (this module), and keep this one for next time."""
+    from roost.resolve.plan import resolve
+
+    http_cache = client.http_cache
+    key = None
+    if reuse and root is not None and http_cache is not None and not client.refresh:
+        key = resolution_key(
+            requirements,
+            target=target,
+            installed=installed,
+            policy=policy,
+            sources=finder.sources,
+            strategy=finder.strategy,
+            lookup_plugins=lookup_plugins,
+        )
+        reused = None if key is None else load(root, key, http_cache, installed)
+        if reused is not None:
+            out.detail("resolution: the previous one, reused (same inputs, same fresh pages)")
+            for candidate in reused.resolution.candidates:
+                if candidate.file is not None:
+                    link = candidate.file.link
+                    fetcher.remember_metadata(link, reused.metadata[link.metadata_url])
+            return reused.resolution
+    resolution = resolve(
+        requirements,
+        finder=finder,
+        fetcher=fetcher,
+        target=target,
+        installed=installed,
+        policy=policy,
+        pinned=pinned,
+    )
+    # A resolution that read anything the HTTP cache did not keep, or that had to ask
+    # the index again, cannot be checked next time.
+    if key is not None and root is not None and not client.unrecorded and not client.refresh:
+        save(root, key, resolution, list(client.pages))
+    return resolution
