@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from roost.errors import InstallRefused
+from roost.errors import InstallError, InstallRefused
 from roost.types import (
     InstalledDistribution,
     NormalizedName,
@@ -106,45 +106,60 @@ def run_install(invocation: Invocation) -> None:
     out.detail(f"target: {target.executable} (Python {target.full_version})")
     out.detail(f"scheme: {scheme.name}: {scheme.purelib}")
     recover_interrupted(request, scheme, out)
-    installed = installed_now(target, scheme, request)
     sources = index_sources(manager, request.settings, request.requirements, out)
     with session(manager, request.settings, sources, target, params=inputs.params, out=out) as net:
         try:
-            resolution = resolve_stage(
-                request,
-                net,
-                target=target,
-                installed=installed,
-                helpers=helpers,
-                manager=manager,
-                out=out,
-            )
-            todo = still_to_install(resolution, request, out)
-            if not check_before_fetching(request, todo, net, target, out):
-                return
-            plan, unpacked = fetch_stage(
-                request,
-                todo,
-                resolution,
-                net=net,
-                installed=installed,
-                scheme=scheme,
-                helpers=helpers,
-                manager=manager,
-                out=out,
-            )
-            if not plan:
-                return
-            done = install_stage(
-                request,
-                plan,
-                unpacked,
-                target=target,
-                scheme=scheme,
-                helpers=helpers,
-                manager=manager,
-                out=out,
-            )
+            for _attempt in range(VIEW_ATTEMPTS):
+                installed = installed_now(target, scheme, request)
+                resolution = resolve_stage(
+                    request,
+                    net,
+                    target=target,
+                    installed=installed,
+                    helpers=helpers,
+                    manager=manager,
+                    out=out,
+                )
+                todo = still_to_install(resolution, request, out)
+                if not check_before_fetching(request, todo, net, target, out):
+                    return
+                plan, unpacked = fetch_stage(
+                    request,
+                    todo,
+                    resolution,
+                    net=net,
+                    installed=installed,
+                    scheme=scheme,
+                    helpers=helpers,
+                    manager=manager,
+                    out=out,
+                )
+                if not plan:
+                    return
+                try:
+                    done = install_stage(
+                        request,
+                        plan,
+                        unpacked,
+                        installed=installed,
+                        target=target,
+                        scheme=scheme,
+                        helpers=helpers,
+                        manager=manager,
+                        out=out,
+                    )
+                    break
+                except EnvironmentChanged:
+                    out.detail(
+                        "another run changed the environment while this one resolved; "
+                        "resolving again against what is installed now"
+                    )
+            else:
+                raise InstallError(
+                    f"the environment changed under this install {VIEW_ATTEMPTS} times "
+                    "(other roost runs keep installing into it); nothing was changed by "
+                    "this run. Try again when they are done."
+                )
         finally:
             helpers.stop()
     manager.post_install(target, scheme, done, request.options)
@@ -379,13 +394,19 @@ def install_stage(
     plan: list[PlanItem],
     unpacked: list[UnpackedWheel | None] | None,
     *,
+    installed: dict[NormalizedName, InstalledDist],
     target: Target,
     scheme: Scheme,
     helpers: Helpers,
     manager: Manager,
     out: Output,
 ) -> list[InstalledDistribution]:
-    """One transaction under the environment's lock (recovering a crashed one first)."""
+    """One transaction under the environment's lock (recovering a crashed one first).
+
+    What is installed is read again under the lock: if another run changed it since
+    *installed* was read (the view the plan was made for), :class:`EnvironmentChanged`
+    is raised before anything is written, and the caller plans again.
+    """
     from roost.install.execute import install_plan
     from roost.install.lock import env_lock
     from roost.install.transaction import recover_environment
@@ -397,6 +418,8 @@ def install_stage(
         notify=out.warning,
     ):
         recover_environment(scheme, out.warning)
+        if _signature(installed_now(target, scheme, request)) != _signature(installed):
+            raise EnvironmentChanged
         return install_plan(
             plan,
             target,
@@ -407,6 +430,18 @@ def install_stage(
             unpacked=unpacked,
             placer=helpers.placer,
         )
+
+
+#: How many times an install plans again when concurrent runs change the environment.
+VIEW_ATTEMPTS = 3
+
+
+class EnvironmentChanged(Exception):
+    """What is installed changed between planning and taking the lock."""
+
+
+def _signature(installed: dict[NormalizedName, InstalledDist]) -> dict[str, tuple[str, str]]:
+    return {name: (dist.version, str(dist.dist_info)) for name, dist in installed.items()}
 
 
 # -- shared with other commands -------------------------------------------------------
