@@ -18,27 +18,33 @@ PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
 #: Development tools are pinned here; roost's own dependencies are not (see the file).
 CONSTRAINTS = ("-c", str(ROOT / ".ci" / "constraints.txt"))
 #: Wheels of real projects the tests serve on loopback, fetched once from the
-#: configured index (tests/support/fetched.py reads them): for each requirement,
-#: the Python versions to fetch the newest fitting release for.
-TEST_WHEELS: dict[str, tuple[str, ...]] = {
+#: configured index (tests/support/fetched.py reads them): each requirement, the
+#: Python versions to fetch its newest fitting release for, and whether its own
+#: dependencies come too.
+TEST_WHEELS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     # The tag equality test runs packaging inside every target Python.
-    "packaging": ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13"),
-    "six": ("3.8",),
-}
+    ("packaging", ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13"), False),
+    ("six", ("3.8",), False),
+    # Real build backends for the build tests (tests/test_build*.py).
+    ("setuptools", (PYTHON,), False),
+    ("flit-core", (PYTHON,), False),
+    ("hatchling", (PYTHON,), True),
+)
 TEST_WHEELS_DIR = ROOT / ".test-wheels"
 
 
 def _fetch_test_wheels(session: nox.Session) -> None:
     """Download TEST_WHEELS into .test-wheels/ unless this exact list is there already."""
-    digest = hashlib.sha256(repr(sorted(TEST_WHEELS.items())).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(repr(TEST_WHEELS).encode()).hexdigest()[:16]
     stamp = TEST_WHEELS_DIR / f".complete-{digest}"
     if stamp.exists():
         return
     TEST_WHEELS_DIR.mkdir(exist_ok=True)
-    for requirement, versions in TEST_WHEELS.items():
+    for requirement, versions, with_deps in TEST_WHEELS:
         for version in versions:
             session.run(
-                "python", "-m", "pip", "download", "-q", "--no-deps",
+                "python", "-m", "pip", "download", "-q",
+                *(() if with_deps else ("--no-deps",)),
                 "--only-binary=:all:", "--python-version", version,
                 "-d", str(TEST_WHEELS_DIR), requirement,
             )  # fmt: skip

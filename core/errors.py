@@ -80,3 +80,7 @@ class InstallRefused(RoostError):
 
 class InstallError(RoostError):
     pass
+
+
+class BuildError(RoostError):
+    """A source tree could not be built: no project, a missing backend, a failed hook."""

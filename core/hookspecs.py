@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     import click
 
     from roost.types import (
+        BuildRequest,
+        BuildResult,
         Credentials,
         HttpClient,
         IndexSource,
@@ -169,5 +171,34 @@ def roost_install_event(event: InstallEvent, options: Options) -> None:
 
     Called from the installing thread; an exception raised here aborts the
     install, which is then rolled back like any other failure.
+    """
+    raise NotImplementedError  # pragma: no cover
+
+
+@hookspec(firstresult=True)
+def roost_prepare_metadata(request: BuildRequest) -> BuildResult | None:
+    """Write a source tree's core metadata without building its wheel.
+
+    :param request: the tree, the output folder and the build environment.
+
+    Return the ``.dist-info`` directory written under ``request.output_dir``, or
+    None when this plugin cannot tell without building (roost then builds the
+    wheel and reads its metadata). Raise :class:`~roost.errors.BuildError` for a
+    project that cannot be prepared. Stops at first non-None result.
+    """
+    raise NotImplementedError  # pragma: no cover
+
+
+@hookspec(firstresult=True)
+def roost_build_wheel(request: BuildRequest) -> BuildResult | None:
+    """Build a wheel (or, for ``kind="editable"``, a PEP 660 editable wheel).
+
+    :param request: the tree, the output folder, the build environment, the config
+        settings.
+
+    Return the wheel written under ``request.output_dir``, or None to let the next
+    plugin build it (a remote build service may decline some projects). Raise
+    :class:`~roost.errors.BuildError` when the build fails. Builds never run
+    under the environment's lock. Stops at first non-None result.
     """
     raise NotImplementedError  # pragma: no cover

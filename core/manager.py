@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from roost import hookspecs
-from roost.errors import ConfigError, PluginError
+from roost.errors import BuildError, ConfigError, PluginError
 
 if TYPE_CHECKING:
     import ssl
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     import click
 
     from roost.types import (
+        BuildRequest,
+        BuildResult,
         Credentials,
         HttpClient,
         IndexSource,
@@ -55,6 +57,7 @@ BUILTIN_PLUGINS = (
     "netrc_auth",
     "bytecode",
     "progress",
+    "pep517_build",
 )
 #: Plugins whose protection a user must relax with their own flags, not by blocking.
 ESSENTIAL_PLUGINS = frozenset({"system_guard"})
@@ -248,6 +251,19 @@ class Manager:
 
     def install_event(self, event: InstallEvent, options: Options) -> None:
         self._hook.roost_install_event(event=event, options=options)
+
+    def prepare_metadata(self, request: BuildRequest) -> BuildResult | None:
+        result: BuildResult | None = self._hook.roost_prepare_metadata(request=request)
+        return result
+
+    def build_wheel(self, request: BuildRequest) -> BuildResult:
+        result: BuildResult | None = self._hook.roost_build_wheel(request=request)
+        if result is None:
+            raise BuildError(
+                f"no plugin built {request.display or request.source_dir} "
+                "(is 'pep517_build' blocked with -p no:?)"
+            )
+        return result
 
 
 def _importer(module: str) -> Callable[[], object]:

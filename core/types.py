@@ -323,3 +323,62 @@ class HttpClient(Protocol):
     def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> HttpResponse:
         """GET *url* and read the whole body; statuses other than 401/403 are returned."""
         ...
+
+
+class BuildEnvironment(Protocol):
+    """Where a build backend runs, as ``roost_build_wheel`` receives it.
+
+    With build isolation (the default) it is a fresh virtual environment of the target
+    interpreter that holds only what :meth:`install` put there, installed by roost
+    itself from the run's indexes; without, it is the target interpreter, and
+    :meth:`install` only checks that what is asked for is there.
+    """
+
+    @property
+    def python(self) -> str:
+        """The interpreter to run the backend with (created on first use)."""
+        ...
+
+    @property
+    def isolated(self) -> bool: ...
+
+    def install(self, requirements: Sequence[str], why: str) -> None:
+        """Make *requirements* (PEP 508 strings) importable by :attr:`python`.
+
+        :param why: where they come from, for messages (``build-system.requires``).
+        """
+        ...
+
+    def environ(self) -> Mapping[str, str]:
+        """Environment variables the backend runs with (on top of roost's own)."""
+        ...
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """One source tree to prepare metadata for, or to build a wheel from."""
+
+    #: The project's directory (the subdirectory already applied).
+    source_dir: str
+    #: ``"wheel"``, or ``"editable"`` for a PEP 660 editable wheel.
+    kind: str
+    #: Where the wheel (or the ``.dist-info`` directory) is to be written.
+    output_dir: str
+    environment: BuildEnvironment
+    #: ``-C/--config-settings``: a key given more than once maps to a tuple.
+    config_settings: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
+    #: What the user named, for messages (``.``, ``demo @ file:///src/demo``).
+    display: str = ""
+    #: Longest a backend call may run, in seconds.
+    timeout: float = 3600.0
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build hook made: a wheel file, or a ``.dist-info`` directory."""
+
+    path: str
+    #: The backend that made it (``setuptools.build_meta``), for messages.
+    backend: str = ""
+    #: The backend's output, for ``-v``.
+    output: str = ""

@@ -102,6 +102,35 @@ def requirement_file_options(help: str, *, constraints: bool = True) -> Callable
     return decorate
 
 
+def build_options(f: F) -> F:
+    """How sources are built: isolation, its check, and backend config settings (pip's)."""
+    decorators = [
+        click.option(
+            "--no-build-isolation",
+            "no_build_isolation",
+            is_flag=True,
+            help="Build in the target interpreter as it is, instead of a fresh venv holding "
+            "only build-system.requires (which must then be installed already).",
+        ),
+        click.option(
+            "--check-build-dependencies",
+            is_flag=True,
+            help="With --no-build-isolation: fail when what a build needs is missing.",
+        ),
+        click.option(
+            "-C",
+            "--config-settings",
+            "config_settings",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Pass KEY=VALUE to the build backend (repeat a key for a list).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        f = decorator(f)
+    return f
+
+
 def cache_options(f: F) -> F:
     """``--cache-dir DIR`` and ``--no-cache-dir`` (also ``--no-cache``, uv's spelling)."""
     f = click.option("--no-cache-dir", "--no-cache", is_flag=True, help="Use no cache.")(f)

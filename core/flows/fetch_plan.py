@@ -39,6 +39,7 @@ def fetch_plan(
     ready: Callable[[PlanItem], None] | None = None,
     verify: Callable[[UnpackedWheel], None] | None = None,
     made: Mapping[str, UnpackedWheel] | None = None,
+    direct_urls: Mapping[str, Mapping[str, object]] | None = None,
 ) -> list[PlanItem]:
     """Wait for every wheel (all downloads run at once, the pool bounds them), in order,
     handing each item to *ready* as soon as its wheel is here.
@@ -46,7 +47,8 @@ def fetch_plan(
     A wheel whose sha256 the index gave and whose unpacked copy the store holds is not
     fetched: the store's copy was made from those very bytes. *verify*, when given,
     takes over checking those copies' files (see :meth:`UnpackedStore.find`); the
-    copies this run *made* (by sha256) are taken as they are.
+    copies this run *made* (by sha256) are taken as they are. *direct_urls* gives the
+    ``direct_url.json`` of wheels built from a source, by the wheel's URL.
     """
     from roost.install.prepare import PlanItem
 
@@ -82,7 +84,9 @@ def fetch_plan(
                 entry=entry,
                 replaces=replaces,
                 requested=candidate.name in requested,
-                direct_url=_direct_url(candidate, sha256) if candidate.direct else None,
+                direct_url=_direct_url(candidate, sha256, direct_urls or {})
+                if candidate.direct
+                else None,
                 index_metadata=fetcher.resolver_metadata(link),
             )
         )
@@ -133,7 +137,12 @@ def _dist_name(fetcher: Fetcher, candidate: Candidate) -> str:
     return next((name for name in names if name), candidate.name)
 
 
-def _direct_url(candidate: Candidate, digest: str | None) -> dict[str, object]:
+def _direct_url(
+    candidate: Candidate, digest: str | None, built: Mapping[str, Mapping[str, object]]
+) -> dict[str, object]:
+    source = built.get(link_of(candidate).url)
+    if source is not None:
+        return dict(source)
     from roost.net.urls import split_credentials
 
     assert digest is not None, "a fetched wheel's sha256 is always known"

@@ -68,7 +68,7 @@ def reqfile_layer(files: list[RequirementsFile], settings: Settings) -> Settings
 def gather(invocation: Invocation) -> Gathered:
     """Settings, requirements and constraints of the command, as the user gave them."""
     from roost.resolve.reqfile import parse_requirements_file
-    from roost.resolve.requirement_line import parse_requirement_line
+    from roost.resolve.requirement_line import parse_editable, parse_requirement_line
 
     settings = invocation.settings()
     params = invocation.params_for(settings)
@@ -81,6 +81,9 @@ def gather(invocation: Invocation) -> Gathered:
     requirements = [
         parse_requirement_line(text, "command line") for text in params.get("requirements", ())
     ]
+    requirements.extend(
+        parse_editable(text, "command line") for text in params.get("editables", ())
+    )
     for parsed in files:
         requirements.extend(r for r in parsed.requirements if not r.constraint)
     constraints = [r for parsed in files for r in parsed.requirements if r.constraint]

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from roost.cli.options import (
+    build_options,
     cache_options,
     index_options,
     python_option,
@@ -17,6 +18,15 @@ from roost.cli.options import (
 def install_command() -> click.Command:
     @click.command("install")
     @click.argument("requirements", nargs=-1)
+    @click.option(
+        "-e",
+        "--editable",
+        "editables",
+        multiple=True,
+        metavar="PATH",
+        help="Install a local project in editable mode (PEP 660): its code is used "
+        "from where it is. PATH may end in [extras].",
+    )
     @requirement_file_options("Install from a requirements file (pip's format).")
     @python_option
     @index_options
@@ -80,10 +90,12 @@ def install_command() -> click.Command:
         help="How files come from the cache's unpacked wheels: hard links (the default; "
         "copies when the cache is on another filesystem), copies, or symlinks.",
     )
+    @build_options
     @cache_options
     @click.pass_context
     def install(ctx: click.Context, /, **_: Any) -> None:
-        """Install packages (names, requirement specifiers, wheel paths or URLs)."""
+        """Install packages: names, requirement specifiers, wheels, project directories,
+        archives and git URLs (built with their PEP 517 backend)."""
         from roost.cli.invocation import invocation
         from roost.flows.install import run_install
 

@@ -1,0 +1,138 @@
+"""Build one source (a directory, an archive, a git URL) into a wheel through the build hooks.
+
+The source is obtained (:mod:`roost.build.sources`), given a build environment
+(:mod:`roost.build.environment`), and handed to ``roost_build_wheel``; the wheel
+that comes back is checked to be a wheel, of the project, in the output folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+from roost.build.environment import Installer, IsolatedEnvironment, TargetEnvironment
+from roost.build.sources import SourceTree, obtain
+from roost.errors import BuildError
+from roost.manager import Manager
+from roost.types import BuildEnvironment, BuildRequest
+
+#: How deep builds may nest (a build requirement that itself must be built, ...).
+MAX_BUILD_DEPTH = 10
+
+
+@dataclass(frozen=True)
+class BuiltWheel:
+    """A wheel built from a source, and the ``direct_url.json`` of that source."""
+
+    wheel: Path
+    direct_url: Mapping[str, object]
+    #: ``wheel`` or ``editable``.
+    kind: str
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How builds run, from ``--no-build-isolation`` and friends."""
+
+    isolation: bool = True
+    check_build_dependencies: bool = False
+    config_settings: Mapping[str, str | tuple[str, ...]] | None = None
+    timeout: float = 3600.0
+
+
+class Builder:
+    """Builds sources for one target interpreter; scratch folders live under *scratch*."""
+
+    def __init__(
+        self,
+        manager: Manager,
+        *,
+        python: str,
+        scratch: Path,
+        installer: Installer,
+        check: Callable[[str, Sequence[str], str], None] | None = None,
+        options: BuildOptions | None = None,
+        log: Callable[[str], None] = lambda _: None,
+        depth: int = 0,
+    ) -> None:
+        if depth > MAX_BUILD_DEPTH:
+            raise BuildError(
+                f"builds nest more than {MAX_BUILD_DEPTH} deep (a build requirement that "
+                "needs a build that needs a build ...): is there a cycle in build-system.requires?"
+            )
+        self._manager = manager
+        self._python = python
+        self._scratch = scratch
+        self._installer = installer
+        self._check = check
+        self._options = options or BuildOptions()
+        self._log = log
+
+    def _environment(self, folder: Path) -> BuildEnvironment:
+        if self._options.isolation:
+            return IsolatedEnvironment(self._python, folder, self._installer)
+        return TargetEnvironment(
+            self._python, self._check if self._options.check_build_dependencies else None
+        )
+
+    def build(
+        self,
+        url: str,
+        *,
+        editable: bool,
+        download: Callable[[str], tuple[Path, str]],
+        config_settings: Mapping[str, str | tuple[str, ...]] | None = None,
+    ) -> BuiltWheel:
+        """Obtain the source *url* names and build its wheel (editable with *editable*)."""
+        self._scratch.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix="build-", dir=self._scratch))
+        tree = obtain(url, editable=editable, scratch=folder, download=download)
+        return self.build_tree(
+            tree, folder, kind="editable" if editable else "wheel", config=config_settings
+        )
+
+    def build_tree(
+        self,
+        tree: SourceTree,
+        folder: Path,
+        *,
+        kind: str,
+        config: Mapping[str, str | tuple[str, ...]] | None = None,
+    ) -> BuiltWheel:
+        output = folder / "dist"
+        output.mkdir(parents=True, exist_ok=True)
+        settings = dict(self._options.config_settings or {})
+        settings.update(config or {})
+        self._log(f"building {tree.display} ({kind})")
+        result = self._manager.build_wheel(
+            BuildRequest(
+                source_dir=str(tree.path),
+                kind=kind,
+                output_dir=str(output),
+                environment=self._environment(folder),
+                config_settings=settings,
+                display=tree.display,
+                timeout=self._options.timeout,
+            )
+        )
+        if result.output:
+            self._log(result.output.rstrip())
+        wheel = Path(result.path)
+        inside = os.path.realpath(wheel).startswith(os.path.realpath(output) + os.sep)
+        if not (inside and wheel.is_file() and wheel.name.endswith(".whl")):
+            raise BuildError(
+                f"building {tree.display}: the backend reported {result.path}, which is not "
+                f"a wheel file in the output folder {output}"
+            )
+        try:
+            parse_wheel_filename(wheel.name)
+        except InvalidWheelFilename as exc:
+            raise BuildError(
+                f"building {tree.display} gave an invalid wheel name: {exc}"
+            ) from None
+        return BuiltWheel(wheel, tree.direct_url, kind)

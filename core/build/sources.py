@@ -1,0 +1,272 @@
+"""Turn what a requirement names (a directory, an archive, a VCS URL) into a source tree.
+
+Archives are unpacked with every member checked (no absolute paths, no ``..``, no
+links or devices, bounded sizes); VCS URLs are checked out into a fresh folder and the
+commit they resolved to is recorded. Each tree comes with the PEP 610
+``direct_url.json`` content pip records for it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tarfile
+import urllib.parse
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from roost.errors import BuildError
+from roost.types import file_url_path, redact_url
+
+#: Archive suffixes pip builds from (``.whl`` is installed, not built).
+ARCHIVE_SUFFIXES = (
+    ".tar.gz",
+    ".tgz",
+    ".tar",
+    ".tar.bz2",
+    ".tbz",
+    ".tar.xz",
+    ".txz",
+    ".zip",
+)
+VCS_SCHEMES = ("git+",)
+#: Bounds on an archive: real sdists are a few MB; these stop a bomb, not a project.
+MAX_MEMBERS = 100_000
+MAX_UNPACKED = 4 << 30
+#: Longest a git command may run (a clone of a large repository on a slow link).
+GIT_TIMEOUT = 1800
+
+
+@dataclass(frozen=True)
+class SourceTree:
+    """A project's source on disk, and what ``direct_url.json`` says of where it came from."""
+
+    #: The directory holding pyproject.toml or setup.py (subdirectory applied).
+    path: Path
+    #: PEP 610 content: ``url`` plus ``dir_info``, ``archive_info`` or ``vcs_info``.
+    direct_url: dict[str, object] = field(default_factory=dict)
+    #: What the user named, redacted, for messages.
+    display: str = ""
+
+
+def _fragment(url: str) -> tuple[str, dict[str, str]]:
+    base, _, fragment = url.partition("#")
+    params = dict(urllib.parse.parse_qsl(fragment, keep_blank_values=True))
+    return base, params
+
+
+def _subdirectory(root: Path, params: dict[str, str], shown: str) -> Path:
+    sub = params.get("subdirectory")
+    if not sub:
+        return root
+    relative = PurePosixPath(sub)
+    if relative.is_absolute() or ".." in relative.parts:
+        raise BuildError(f"{shown}: #subdirectory={sub} must be a path inside the source")
+    path = root.joinpath(*relative.parts)
+    if not path.is_dir():
+        raise BuildError(f"{shown}: #subdirectory={sub} is not a directory of the source")
+    return path
+
+
+def local_directory(url: str, *, editable: bool) -> SourceTree:
+    """A project directory named by a ``file:`` URL; built in place, as pip does."""
+    base, params = _fragment(url)
+    root = Path(file_url_path(base))
+    shown = redact_url(url)
+    if not root.is_dir():
+        raise BuildError(f"{shown} is not a directory")
+    path = _subdirectory(root, params, shown)
+    info: dict[str, object] = {"editable": True} if editable else {}
+    direct: dict[str, object] = {"url": Path(os.path.abspath(root)).as_uri(), "dir_info": info}
+    if params.get("subdirectory"):
+        direct["subdirectory"] = params["subdirectory"]
+    return SourceTree(path, direct, shown)
+
+
+def is_archive(url: str) -> bool:
+    path = urllib.parse.urlsplit(_fragment(url)[0]).path.lower()
+    return path.endswith(ARCHIVE_SUFFIXES)
+
+
+def _safe_name(name: str, shown: str) -> PurePosixPath:
+    relative = PurePosixPath(name.replace("\\", "/"))
+    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+        raise BuildError(f"{shown}: the archive member {name!r} points outside the archive")
+    return relative
+
+
+def _unpack_zip(archive: Path, into: Path, shown: str) -> None:
+    with zipfile.ZipFile(archive) as zf:
+        members = zf.infolist()
+        if len(members) > MAX_MEMBERS:
+            raise BuildError(f"{shown}: the archive has more than {MAX_MEMBERS} members")
+        total = 0
+        for info in members:
+            relative = _safe_name(info.filename, shown)
+            total += info.file_size
+            if total > MAX_UNPACKED:
+                raise BuildError(f"{shown}: the archive unpacks to more than {MAX_UNPACKED} bytes")
+            target = into.joinpath(*relative.parts)
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as source, open(target, "wb") as sink:
+                shutil.copyfileobj(source, sink)
+            # Keep the executable bit a build script may need; nothing else.
+            if (info.external_attr >> 16) & 0o111:
+                target.chmod(0o755)
+
+
+def _unpack_tar(archive: Path, into: Path, shown: str) -> None:
+    with tarfile.open(archive) as tf:
+        total = 0
+        count = 0
+        for member in tf:
+            count += 1
+            if count > MAX_MEMBERS:
+                raise BuildError(f"{shown}: the archive has more than {MAX_MEMBERS} members")
+            relative = _safe_name(member.name, shown)
+            target = into.joinpath(*relative.parts)
+            if member.isdir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            if not member.isfile():
+                # Links, devices and FIFOs have no place in a source distribution.
+                raise BuildError(
+                    f"{shown}: the archive member {member.name!r} is not a regular file"
+                )
+            total += member.size
+            if total > MAX_UNPACKED:
+                raise BuildError(f"{shown}: the archive unpacks to more than {MAX_UNPACKED} bytes")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            source = tf.extractfile(member)
+            if source is None:
+                raise BuildError(f"{shown}: the archive member {member.name!r} cannot be read")
+            with source, open(target, "wb") as sink:
+                shutil.copyfileobj(source, sink)
+            if member.mode & 0o111:
+                target.chmod(0o755)
+
+
+def unpack_archive(archive: Path, into: Path, url: str, sha256: str) -> SourceTree:
+    """Unpack *archive* (fetched from *url*, with that *sha256*) into *into*."""
+    base, params = _fragment(url)
+    shown = redact_url(url)
+    into.mkdir(parents=True, exist_ok=True)
+    try:
+        if archive.name.lower().endswith(".zip") or zipfile.is_zipfile(archive):
+            _unpack_zip(archive, into, shown)
+        else:
+            _unpack_tar(archive, into, shown)
+    except (OSError, tarfile.TarError, zipfile.BadZipFile, EOFError) as exc:
+        raise BuildError(f"{shown}: the archive could not be unpacked: {exc}") from None
+    entries = [p for p in into.iterdir()]
+    # An sdist holds one top-level folder; a bare archive may hold the project itself.
+    root = entries[0] if len(entries) == 1 and entries[0].is_dir() else into
+    path = _subdirectory(root, params, shown)
+    hashes = {"sha256": sha256}
+    direct: dict[str, object] = {
+        "url": _public_url(base),
+        "archive_info": {"hash": f"sha256={sha256}", "hashes": hashes},
+    }
+    if params.get("subdirectory"):
+        direct["subdirectory"] = params["subdirectory"]
+    return SourceTree(path, direct, shown)
+
+
+def _public_url(url: str) -> str:
+    """*url* without credentials: direct_url.json must not keep a password."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urllib.parse.urlunsplit(parts._replace(netloc=host))
+
+
+def is_vcs(url: str) -> bool:
+    return url.lower().startswith(VCS_SCHEMES)
+
+
+def _git(args: list[str], cwd: Path | None, shown: str) -> str:
+    try:
+        proc = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT,
+            check=False,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        )
+    except FileNotFoundError:
+        raise BuildError(
+            f"{shown}: installing from git needs the git client, which is not on PATH"
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise BuildError(f"{shown}: git {args[0]} did not finish in {GIT_TIMEOUT} s") from None
+    if proc.returncode != 0:
+        detail = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+        raise BuildError(f"{shown}: git {args[0]} failed: {redact_url(detail)}")
+    return proc.stdout.strip()
+
+
+def split_vcs_url(url: str) -> tuple[str, str | None, dict[str, str]]:
+    """``git+https://host/r.git@v1#subdirectory=x`` -> (``https://host/r.git``, ``v1``, params)."""
+    base, params = _fragment(url)
+    base = base[len("git+") :]
+    parts = urllib.parse.urlsplit(base)
+    path, at, revision = parts.path.rpartition("@")
+    if not at or "/" in revision:
+        return base, None, params
+    return urllib.parse.urlunsplit(parts._replace(path=path)), revision or None, params
+
+
+def checkout_git(url: str, into: Path) -> SourceTree:
+    """Clone *url* (``git+...``) into *into* at its revision, with submodules."""
+    shown = redact_url(url)
+    repository, revision, params = split_vcs_url(url)
+    _git(["clone", "--quiet", "--filter=blob:none", "--", repository, str(into)], None, shown)
+    if revision:
+        # A branch or tag name, or a commit id (full or abbreviated): checkout takes all.
+        _git(["checkout", "--quiet", revision], into, shown)
+    _git(["submodule", "update", "--quiet", "--init", "--recursive"], into, shown)
+    commit = _git(["rev-parse", "HEAD"], into, shown)
+    vcs_info: dict[str, object] = {"vcs": "git", "commit_id": commit}
+    if revision:
+        vcs_info["requested_revision"] = revision
+    direct: dict[str, object] = {"url": _public_url(repository), "vcs_info": vcs_info}
+    if params.get("subdirectory"):
+        direct["subdirectory"] = params["subdirectory"]
+    return SourceTree(_subdirectory(into, params, shown), direct, shown)
+
+
+def obtain(
+    url: str, *, editable: bool, scratch: Path, download: Callable[[str], tuple[Path, str]]
+) -> SourceTree:
+    """The source tree *url* names; *download* fetches an archive URL (path, sha256)."""
+    if is_vcs(url):
+        if editable:
+            raise BuildError(
+                f"{redact_url(url)}: editable VCS checkouts are not supported; clone it "
+                "and install the folder with -e"
+            )
+        return checkout_git(url, scratch / "checkout")
+    scheme = urllib.parse.urlsplit(url).scheme.lower()
+    if scheme == "file" and os.path.isdir(file_url_path(_fragment(url)[0])):
+        return local_directory(url, editable=editable)
+    if editable:
+        raise BuildError(
+            f"{redact_url(url)} cannot be installed in editable mode: only a local "
+            "project directory can"
+        )
+    if is_archive(url):
+        archive, sha256 = download(url)
+        return unpack_archive(archive, scratch / "unpacked", url, sha256)
+    raise BuildError(
+        f"{redact_url(url)} is neither a project directory, an archive "
+        f"({', '.join(ARCHIVE_SUFFIXES)}) nor a git URL"
+    )

@@ -1,0 +1,421 @@
+"""The stages of an install, each fed by the one before and the typed request.
+
+:func:`roost.flows.install.run_install` strings them together for ``roost install``;
+:mod:`roost.flows.build_env` uses them to fill build environments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from roost.build.builder import BuildOptions
+from roost.errors import InstallRefused
+from roost.types import (
+    InstalledDistribution,
+    NormalizedName,
+    Options,
+    Refusal,
+    Scheme,
+    Settings,
+    Target,
+)
+from roost.util.output import Output
+
+if TYPE_CHECKING:
+    from roost.flows.gather import Gathered, Session
+    from roost.install.placement import Placer
+    from roost.install.prepare import PlanItem, Unpacker
+    from roost.manager import Manager
+    from roost.resolve.candidates import Candidate, Policy
+    from roost.resolve.plan import Resolution
+    from roost.resolve.reqfile import RequirementsFile
+    from roost.resolve.requirement_line import ParsedRequirement
+    from roost.store.unpacked import UnpackedStore, UnpackedWheel
+    from roost.target.installed import InstalledDist
+
+
+@dataclass(frozen=True)
+class InstallRequest:
+    """What ``roost install`` was asked to do, read once from the options and settings."""
+
+    settings: Settings
+    options: Options
+    requirements: list[ParsedRequirement]
+    policy: Policy
+    #: Hash-checking mode: ``--require-hashes``, or any ``--hash`` in a file.
+    hashed: bool
+    dry_run: bool
+    ignore_installed: bool
+    #: ``--report`` (a path, or ``-`` for stdout).
+    report: str | None
+    link_mode: str | None
+    #: Any of ``--target``, ``--prefix``, ``--root``: only that location counts.
+    explicit_location: bool
+    root: str | None
+    lock_timeout: float | None
+    #: How sources are built (``--no-build-isolation``, ``-C``, ...).
+    build: BuildOptions = field(default_factory=BuildOptions)
+    #: ``direct_url.json`` of wheels built from sources, by the wheel's URL.
+    direct_urls: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+
+    @classmethod
+    def from_gathered(cls, inputs: Gathered) -> InstallRequest:
+        from roost.resolve.candidates import Policy, binary_policy
+        from roost.resolve.plan import constraint_map
+
+        params = inputs.params
+        return cls(
+            settings=inputs.settings,
+            options=Options("install", params),
+            requirements=inputs.requirements,
+            policy=Policy(
+                upgrade=bool(params["upgrade"]),
+                eager=bool(params["upgrade"]) and params["upgrade_strategy"] == "eager",
+                force_reinstall=bool(params["force_reinstall"]),
+                pre=bool(params["pre"]),
+                no_deps=bool(params["no_deps"]),
+                constraints=constraint_map(inputs.constraints),
+                no_binary=binary_policy(params["no_binary"]),
+            ),
+            hashed=require_hashes(params, inputs.settings, inputs.files),
+            dry_run=bool(params.get("dry_run")),
+            ignore_installed=bool(params["ignore_installed"]),
+            report=params.get("report"),
+            link_mode=params.get("link_mode"),
+            explicit_location=bool(
+                params.get("target_dir") or params.get("prefix") or params.get("root")
+            ),
+            root=params.get("root"),
+            lock_timeout=params.get("lock_timeout"),
+            build=BuildOptions(
+                isolation=not params.get("no_build_isolation"),
+                check_build_dependencies=bool(params.get("check_build_dependencies")),
+            ),
+        )
+
+
+# -- the stages ---------------------------------------------------------------------
+
+
+@dataclass
+class Helpers:
+    """The unpacked store, its unpacker and the placement helper of one install."""
+
+    store: UnpackedStore | None
+    placer: Placer | None
+    unpacker: Unpacker | None = None
+
+    @classmethod
+    def start(cls, request: InstallRequest, out: Output) -> Helpers:
+        from roost.flows.fetch_plan import unpacked_store
+        from roost.install.execute import new_placer
+
+        store = None if request.dry_run else unpacked_store(request.settings)
+        # Started first, so that its interpreter is up (~0.1 s on these machines) by the
+        # time it checks the store and places files; ended with the command.
+        placer = None if store is None else new_placer(request.link_mode, out.detail, helper=True)
+        return cls(store, placer)
+
+    def stop(self) -> None:
+        if self.unpacker is not None:
+            self.unpacker.cancel()
+        if self.placer is not None:
+            self.placer.close()
+
+
+def choose_scheme(manager: Manager, target: Target, request: InstallRequest) -> Scheme:
+    """The scheme (``roost_select_scheme``, re-rooted by ``--root``), once every guard
+    (``roost_check_install``) agrees."""
+    scheme = manager.select_scheme(target, request.options)
+    if request.root:
+        scheme = scheme.rerooted(request.root)
+    refusals = manager.check_install(target, scheme, request.options)
+    if refusals:
+        raise InstallRefused(refusal_message(refusals))
+    return scheme
+
+
+def recover_interrupted(request: InstallRequest, scheme: Scheme, out: Output) -> None:
+    """Undo an interrupted transaction before reading what is installed.
+
+    If another run holds the lock, its transaction is live, and this run recovers
+    under the lock later.
+    """
+    from roost.install.lock import try_lock
+    from roost.install.transaction import recover_environment
+
+    early = try_lock(lock_path_for(request.settings, scheme, out))
+    if early is not None:
+        try:
+            recover_environment(scheme, out.warning)
+        finally:
+            early.release()
+
+
+def installed_now(
+    target: Target, scheme: Scheme, request: InstallRequest
+) -> dict[NormalizedName, InstalledDist]:
+    """What counts as installed already for this install."""
+    from roost.target.installed import index, scan
+
+    if request.ignore_installed:
+        return {}
+    return index(scan(installed_view(target, scheme, request.explicit_location)))
+
+
+def resolve_stage(
+    request: InstallRequest,
+    net: Session,
+    *,
+    target: Target,
+    installed: dict[NormalizedName, InstalledDist],
+    helpers: Helpers,
+    manager: Manager,
+    out: Output,
+) -> Resolution:
+    """Resolve (or reuse the last resolution), fetching pinned wheels meanwhile."""
+    from roost.install.prepare import Unpacker
+    from roost.resolve.resolution_cache import resolve_or_reuse
+    from roost.util.cache import cache_root
+
+    store = helpers.store
+    helpers.unpacker = None if store is None else Unpacker(store, out.detail)
+
+    def pinned(candidate: Candidate) -> None:
+        # Fetched (and unpacked) while the resolver goes on. Not for --dry-run, nor in
+        # hash-checking mode (files are fetched once the plan is checked against the
+        # --hash lines), nor for a wheel whose stored copy the plan will use.
+        if request.dry_run or request.hashed or candidate.direct:
+            return
+        if candidate.file is None or not candidate.file.is_wheel:
+            return
+        link = candidate.file.link
+        digest = net.fetcher.known_sha256(link)
+        if store is not None and digest is not None and store.has(digest):
+            return
+        download = net.fetcher.wheel(link)
+        if helpers.unpacker is not None:
+            file = candidate.file
+            metadata = net.fetcher.resolver_metadata(link)
+            helpers.unpacker.early(
+                download, net.fetcher.digests, (file.name, str(file.version), metadata)
+            )
+
+    resolution = resolve_or_reuse(
+        request.requirements,
+        client=net.client,
+        finder=net.finder,
+        fetcher=net.fetcher,
+        target=target,
+        installed=installed,
+        policy=request.policy,
+        reuse=not request.hashed,
+        lookup_plugins=manager.implementers("roost_index_lookup"),
+        root=cache_root(request.settings),
+        out=out,
+        pinned=pinned,
+    )
+    for warning in resolution.warnings:
+        out.warning(warning)
+    return resolution
+
+
+def still_to_install(
+    resolution: Resolution, request: InstallRequest, out: Output
+) -> list[Candidate]:
+    """The resolution less what is installed already (said, as pip says it)."""
+    todo = []
+    for candidate in resolution.candidates:
+        if candidate.installed is not None and not request.policy.force_reinstall:
+            if candidate.name in resolution.requested:
+                out.info(
+                    f"Requirement already satisfied: {candidate.installed.name} "
+                    f"in {candidate.installed.location} ({candidate.version})"
+                )
+            continue
+        todo.append(candidate)
+    return todo
+
+
+def check_before_fetching(
+    request: InstallRequest, todo: list[Candidate], net: Session, target: Target, out: Output
+) -> bool:
+    """Hash-checking mode, ``--report`` and ``--dry-run``; False when nothing is to be
+    fetched or installed."""
+    if request.hashed:
+        from roost.resolve.hash_mode import check_hashed, check_pinned
+
+        check_pinned(request.requirements)
+        check_hashed(todo, net.fetcher)
+    if request.report:
+        from roost.flows.install_report import write_report
+
+        write_report(
+            request.report,
+            todo,
+            net.fetcher,
+            requirements=request.requirements,
+            target=target,
+            out=out,
+        )
+    if request.dry_run:
+        if todo:
+            out.info("Would install " + " ".join(f"{c.name}-{c.version}" for c in todo))
+        return False
+    return True
+
+
+def fetch_stage(
+    request: InstallRequest,
+    todo: list[Candidate],
+    resolution: Resolution,
+    *,
+    net: Session,
+    installed: dict[NormalizedName, InstalledDist],
+    scheme: Scheme,
+    helpers: Helpers,
+    manager: Manager,
+    out: Output,
+) -> tuple[list[PlanItem], list[UnpackedWheel | None] | None]:
+    """Every wheel fetched, checked and unpacked (or the first failure raised) before
+    the lock is taken."""
+    from roost.flows.fetch_plan import fetch_plan
+    from roost.install.prepare import Unpacker
+
+    def prepared(
+        verify: Callable[[UnpackedWheel], None] | None,
+    ) -> tuple[list[PlanItem], list[UnpackedWheel | None] | None]:
+        unpacker = helpers.unpacker
+        plan = fetch_plan(
+            todo,
+            installed,
+            scheme,
+            requested=resolution.requested,
+            fetcher=net.fetcher,
+            event=lambda step: manager.install_event(step, request.options),
+            store=helpers.store,
+            ready=None if unpacker is None else unpacker.add,
+            verify=verify,
+            made=None if unpacker is None else unpacker.made(),
+            direct_urls=request.direct_urls,
+        )
+        return plan, None if unpacker is None else unpacker.results()
+
+    placer = helpers.placer
+    if placer is None or not placer.helped:
+        return prepared(None)
+    # The helper checks the stored files while this process goes on.
+    plan, unpacked = prepared(lambda entry: placer.verify(str(entry.root)))
+    placer.sync()
+    if not placer.stale:
+        return plan, unpacked
+    out.detail(
+        f"{len(placer.stale)} stored wheel(s) changed since they were "
+        "unpacked (a hard-linked file edited in place); unpacking again"
+    )
+    store = helpers.store
+    helpers.unpacker = Unpacker(store, out.detail) if store is not None else None
+    return prepared(None)
+
+
+def install_stage(
+    request: InstallRequest,
+    plan: list[PlanItem],
+    unpacked: list[UnpackedWheel | None] | None,
+    *,
+    installed: dict[NormalizedName, InstalledDist],
+    target: Target,
+    scheme: Scheme,
+    helpers: Helpers,
+    manager: Manager,
+    out: Output,
+) -> list[InstalledDistribution]:
+    """One transaction under the environment's lock (recovering a crashed one first).
+
+    What is installed is read again under the lock: if another run changed it since
+    *installed* was read (the view the plan was made for), :class:`EnvironmentChanged`
+    is raised before anything is written, and the caller plans again.
+    """
+    from roost.install.execute import install_plan
+    from roost.install.lock import env_lock
+    from roost.install.transaction import recover_environment
+
+    with env_lock(
+        lock_path_for(request.settings, scheme, out),
+        scheme.purelib,
+        timeout=request.lock_timeout,
+        notify=out.warning,
+    ):
+        recover_environment(scheme, out.warning)
+        if _signature(installed_now(target, scheme, request)) != _signature(installed):
+            raise EnvironmentChanged
+        return install_plan(
+            plan,
+            target,
+            scheme,
+            log=out.detail,
+            event=lambda step: manager.install_event(step, request.options),
+            link_mode=request.link_mode,
+            unpacked=unpacked,
+            placer=helpers.placer,
+        )
+
+
+#: How many times an install plans again when concurrent runs change the environment.
+VIEW_ATTEMPTS = 3
+
+
+class EnvironmentChanged(Exception):
+    """What is installed changed between planning and taking the lock."""
+
+
+def _signature(installed: dict[NormalizedName, InstalledDist]) -> dict[str, tuple[str, str]]:
+    return {name: (dist.version, str(dist.dist_info)) for name, dist in installed.items()}
+
+
+# -- shared with other commands -------------------------------------------------------
+
+
+def refusal_message(refusals: list[Refusal]) -> str:
+    """The guards' refusals as one message, each with its remedies."""
+    parts = []
+    for refusal in refusals:
+        text = refusal.reason
+        if refusal.remedies:
+            text += "\n" + "\n".join(f"  - {remedy}" for remedy in refusal.remedies)
+        parts.append(text)
+    return "\n\n".join(parts)
+
+
+def installed_view(target: Target, scheme: Scheme, explicit_location: bool) -> list[str]:
+    """Directories whose distributions count as already installed for this install."""
+    if explicit_location:
+        return list(dict.fromkeys((scheme.purelib, scheme.platlib)))
+    from roost.flows.environment import with_user_site
+
+    # The cached description of the target may predate its user site folder.
+    paths = with_user_site(target)
+    for extra in (scheme.purelib, scheme.platlib):
+        if extra not in paths:
+            paths.insert(0, extra)
+    return paths
+
+
+def lock_path_for(settings: Settings, scheme: Scheme, out: Output) -> Path:
+    from roost.install.lock import lock_file
+
+    return lock_file(settings, scheme.purelib, out.warning)
+
+
+def require_hashes(
+    params: dict[str, Any], settings: Settings, files: list[RequirementsFile]
+) -> bool:
+    """Hash-checking mode: ``--require-hashes``, or any ``--hash`` in a requirements file."""
+    return (
+        bool(params.get("require_hashes"))
+        or settings.get_bool("require-hashes")
+        or any(f.require_hashes for f in files)
+    )

@@ -1,0 +1,179 @@
+"""Real source projects for build tests: pyproject and setup.py projects for real
+backends, an in-tree backend, sdists made from them, and git repositories."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import tarfile
+import textwrap
+from pathlib import Path
+
+#: The backends the build tests use, as ``build-system`` tables.
+SETUPTOOLS = (
+    '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n'
+)
+HATCHLING = '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+FLIT = '[build-system]\nrequires = ["flit_core>=3.4"]\nbuild-backend = "flit_core.buildapi"\n'
+
+
+def pyproject_project(
+    root: Path,
+    name: str,
+    version: str = "1.0",
+    *,
+    build_system: str = SETUPTOOLS,
+    dependencies: tuple[str, ...] = (),
+    extras: dict[str, list[str]] | None = None,
+    script: bool = True,
+    layout: str = "src",
+) -> Path:
+    """A project with a ``[project]`` table; its module prints a greeting from main()."""
+    module = name.replace("-", "_")
+    root.mkdir(parents=True, exist_ok=True)
+    lines = [
+        build_system,
+        "[project]",
+        f'name = "{name}"',
+        f'version = "{version}"',
+        f'description = "A {name} for the build tests"',
+        f"dependencies = {list(dependencies)!r}".replace("'", '"'),
+    ]
+    if extras:
+        lines.append("[project.optional-dependencies]")
+        lines += [f"{key} = {value!r}".replace("'", '"') for key, value in extras.items()]
+    if script:
+        lines += ["[project.scripts]", f'{name}-tool = "{module}:main"']
+    (root / "pyproject.toml").write_text("\n".join(lines) + "\n")
+    package = root / "src" / module if layout == "src" else root / module
+    package.mkdir(parents=True, exist_ok=True)
+    (package / "__init__.py").write_text(
+        f'"""{name}."""\n\nGREETING = "hello from {name} {version}"\n\n\n'
+        "def main():\n    print(GREETING)\n"
+    )
+    return root
+
+
+def setup_py_project(root: Path, name: str, version: str = "1.0") -> Path:
+    """A project with only a setup.py (pip's legacy path: setuptools' __legacy__ backend)."""
+    module = name.replace("-", "_")
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "setup.py").write_text(
+        textwrap.dedent(
+            f"""\
+            from setuptools import setup
+            setup(name={name!r}, version={version!r}, py_modules=[{module!r}])
+            """
+        )
+    )
+    (root / f"{module}.py").write_text(f'GREETING = "hello from {name} {version}"\n')
+    return root
+
+
+#: A PEP 517 backend small enough to read: a pure-Python wheel of ``<module>.py``,
+#: with the config settings it was given written into the module, and a failure on
+#: demand (``fail`` in config settings).
+IN_TREE_BACKEND = """
+import base64, hashlib, json, os, zipfile
+
+NAME, VERSION = "{name}", "{version}"
+
+def _record_line(path, data):
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"{{path}},sha256={{digest}},{{len(data)}}"
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    if config_settings and "fail" in config_settings:
+        print("backend: about to fail as asked")
+        raise SystemExit(3)
+    tag = "py3-none-any"
+    dist = f"{{NAME}}-{{VERSION}}"
+    files = {{
+        f"{{NAME}}.py": ("SETTINGS = " + json.dumps(config_settings or {{}}) + "\\n").encode(),
+        f"{{dist}}.dist-info/METADATA": (
+            f"Metadata-Version: 2.1\\nName: {{NAME}}\\nVersion: {{VERSION}}\\n"
+        ).encode(),
+        f"{{dist}}.dist-info/WHEEL": (
+            "Wheel-Version: 1.0\\nGenerator: intree\\nRoot-Is-Purelib: true\\n"
+            f"Tag: {{tag}}\\n"
+        ).encode(),
+    }}
+    name = f"{{dist}}-{{tag}}.whl"
+    with zipfile.ZipFile(os.path.join(wheel_directory, name), "w") as zf:
+        record = []
+        for path, data in files.items():
+            zf.writestr(path, data)
+            record.append(_record_line(path, data))
+        record.append(f"{{dist}}.dist-info/RECORD,,")
+        zf.writestr(f"{{dist}}.dist-info/RECORD", "\\n".join(record) + "\\n")
+    return name
+"""
+
+
+def in_tree_project(root: Path, name: str = "intree", version: str = "1.0") -> Path:
+    """A project whose backend lives in the tree (``backend-path``): no downloads at all."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
+    )
+    (root / "backend.py").write_text(IN_TREE_BACKEND.format(name=name, version=version))
+    return root
+
+
+def make_sdist(project: Path, dest: Path, name: str, version: str) -> Path:
+    """``<name>-<version>.tar.gz`` of *project* under one top-level folder, as sdists are."""
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = dest / f"{name.replace('-', '_')}-{version}.tar.gz"
+    top = f"{name.replace('-', '_')}-{version}"
+    with tarfile.open(archive, "w:gz") as tf:
+        for path in sorted(project.rglob("*")):
+            if "build" in path.relative_to(project).parts or path.suffix == ".pyc":
+                continue
+            tf.add(path, arcname=f"{top}/{path.relative_to(project)}", recursive=False)
+    return archive
+
+
+def evil_sdist(dest: Path) -> Path:
+    """A tar.gz whose member climbs out of the folder it is unpacked into."""
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = dest / "evil-1.0.tar.gz"
+    with tarfile.open(archive, "w:gz") as tf:
+        data = b"owned = True\n"
+        info = tarfile.TarInfo("evil-1.0/../../escaped.py")
+        info.size = len(data)
+        tf.addfile(info, io.BytesIO(data))
+    return archive
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "roost tests",
+        "GIT_AUTHOR_EMAIL": "tests@roost.invalid",
+        "GIT_COMMITTER_NAME": "roost tests",
+        "GIT_COMMITTER_EMAIL": "tests@roost.invalid",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
+    out = subprocess.run(
+        ["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True
+    )
+    return out.stdout.strip()
+
+
+def git_repository(root: Path) -> Path:
+    """A repository holding in-tree projects: v1.0 tagged, then a 2.0 commit on main."""
+    in_tree_project(root, "gitproj", "1.0")
+    git(root, "init", "--quiet", "--initial-branch=main")
+    git(root, "add", ".")
+    git(root, "commit", "--quiet", "-m", "gitproj 1.0")
+    git(root, "tag", "v1.0")
+    in_tree_project(root, "gitproj", "2.0")
+    in_tree_project(root / "sub", "subproj", "0.5")
+    git(root, "add", ".")
+    git(root, "commit", "--quiet", "-m", "gitproj 2.0, subproj 0.5")
+    return root
