@@ -83,9 +83,15 @@ def _signals(*, shield: bool = False) -> Iterator[None]:
             signal.signal(number, old)
 
 
-def _failure(exc: BaseException, step: str) -> InstallError:
-    """The one error a user sees for a failed, rolled back transaction."""
-    undone = "every change was undone and the environment is as it was before."
+def _failure(
+    exc: BaseException, step: str, undo_failure: InstallError | None = None
+) -> InstallError:
+    """The one error a user sees for a failed transaction: every change undone, or
+    (*undo_failure*) what could not be undone and where the backups are."""
+    if undo_failure is None:
+        undone = "every change was undone and the environment is as it was before."
+    else:
+        undone = f"then {undo_failure.message}"
     if isinstance(exc, _Signalled):
         return InstallTerminated(f"interrupted by {exc} while {step}; {undone}")
     if isinstance(exc, KeyboardInterrupt):
@@ -172,15 +178,22 @@ def install_plan(
             placer.sync()
             tx.commit()
         except BaseException as exc:
+            undo_failure: InstallError | None = None
             with _signals(shield=True):
                 # The helper stops first: nothing may be placed while undoing.
                 placer.close()
                 if tx is not None:
-                    tx.rollback()
+                    try:
+                        tx.rollback()
+                    except InstallError as failed:
+                        # Reported with the failure that caused it, not instead of it.
+                        undo_failure = failed
             cause: BaseException = exc
             if isinstance(exc, PlacementFailed):
                 cause, step = exc.error, exc.step or step
-            raise _failure(cause, step) from (cause if isinstance(cause, Exception) else None)
+            raise _failure(cause, step, undo_failure) from (
+                cause if isinstance(cause, Exception) else None
+            )
     for path in refused:
         log(f"WARNING: left {path} alone: it is outside the environment")
     removed = [original for original, _slot in tx.moved]

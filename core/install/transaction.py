@@ -8,19 +8,14 @@ as it was; interrupted transactions are recovered from their journal.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from roost.errors import InstallError
 from roost.install import journal
 from roost.target.installed import InstalledDist
 from roost.types import Scheme
-
-if TYPE_CHECKING:
-    pass
 
 
 class Transaction:
@@ -34,7 +29,7 @@ class Transaction:
         anchor.mkdir(parents=True, exist_ok=True)
         # Same filesystem as the environment, so moving aside is a rename.
         self.backup = Path(tempfile.mkdtemp(prefix=journal.BACKUP_PREFIX, dir=anchor))
-        self.journal = journal.begin(self.backup / journal.JOURNAL_NAME, description)
+        self.journal = journal.begin(self.backup / journal.JOURNAL_NAME, description, anchor)
         #: Every path this transaction created (or is about to), as a string.
         self.created: set[str] = set()
         #: Directories this transaction made (as strings): everything below one is new,
@@ -103,30 +98,49 @@ class Transaction:
 
     def rollback(self) -> None:
         """Undo every change; keep the backups (for the next run) if that fails."""
-        self.journal.close()
         logged = {e.get("path") for e in self.journal.entries if e["op"] == "create"}
         for path in self.created:
             if path not in logged and os.path.lexists(path) and not os.path.isdir(path):
                 os.unlink(path)
         report = journal.undo(self.journal.entries)
         if report.failures:
+            self.journal.close()
             raise InstallError(
                 "undoing the changes failed for: "
                 + "; ".join(report.failures)
                 + f". The backups are kept in {self.backup}; the next roost run on this "
                 "environment finishes the roll back."
             )
-        shutil.rmtree(self.backup, ignore_errors=True)
+        # The journal is closed (its lock released) only once the backups are gone.
+        journal.finish(self.backup)
+        self.journal.close()
 
     def commit(self) -> None:
         self.journal.write("commit", sync=True)
+        journal.finish(self.backup)
         self.journal.close()
-        shutil.rmtree(self.backup, ignore_errors=True)
 
 
 def recover_environment(scheme: Scheme, log: Callable[[str], None]) -> int:
-    """Roll back (or finish) transactions an earlier run left behind; hold the lock."""
-    return journal.recover([Path(scheme.purelib), Path(scheme.platlib)], log)
+    """Roll back (or finish) transactions an earlier run left behind in *scheme*.
+
+    Only under the environment's lock: when the caller does not hold it, it is taken
+    here if it is free, and nothing is done if another run holds it (its transaction
+    is live). Journals naming anything outside the scheme's folders are left alone.
+    """
+    from roost.install import lock
+
+    anchors = [Path(scheme.purelib), Path(scheme.platlib)]
+    roots = scheme_roots(scheme)
+    if lock.holds(scheme.purelib):
+        return journal.recover(anchors, log, roots=roots)
+    early = lock.try_lock(lock.lock_file_in(scheme.purelib))
+    if early is None:
+        return 0
+    try:
+        return journal.recover(anchors, log, roots=roots)
+    finally:
+        early.release()
 
 
 def scheme_roots(scheme: Scheme) -> list[Path]:
@@ -137,25 +151,41 @@ def _inside(path: Path, roots: Sequence[Path]) -> bool:
     return any(path == root or root in path.parents for root in roots)
 
 
+def _within(path: str, roots: Sequence[str]) -> bool:
+    return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
 def remove_distribution(dist: InstalledDist, scheme: Scheme, tx: Transaction) -> list[Path]:
-    """Move every file of *dist* aside (RECORD entries outside the scheme are left alone).
+    """Move every file of *dist* aside, leaving alone RECORD entries outside the scheme,
+    and those whose folder is reached through a symlink leading out of it.
 
     Returns the paths it refused to touch, for a warning.
     """
     roots = [*scheme_roots(scheme), dist.location]
+    # Moving a file moves it wherever its folder really is: a package folder that is a
+    # link to a checkout elsewhere would lose that checkout's files (a link named in
+    # RECORD is itself moved as a link, which is harmless).
+    real_roots = [os.path.realpath(root) for root in roots]
+    folders: dict[Path, bool] = {}
+
+    def really_inside(folder: Path) -> bool:
+        if folder not in folders:
+            folders[folder] = _within(os.path.realpath(folder), real_roots)
+        return folders[folder]
+
     refused: list[Path] = []
     # The .dist-info goes first, so a half-removed distribution is invisible rather
     # than listed but broken.
     doomed: list[Path] = [dist.dist_info] if dist.dist_info.exists() else []
     for path in dist.record_paths():
-        if not _inside(path, roots):
+        if not _inside(path, roots) or not really_inside(path.parent):
             refused.append(path)
             continue
         if dist.dist_info in path.parents:
             continue
         if path.suffix == ".py":
             cache = path.parent / "__pycache__"
-            if cache.is_dir():
+            if cache.is_dir() and really_inside(cache):
                 doomed.extend(cache.glob(f"{path.stem}.*.pyc"))
         doomed.append(path)
     tx.move_all(doomed)

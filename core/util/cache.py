@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -19,26 +18,6 @@ def cache_root(settings: Settings) -> Path | None:
     import platformdirs
 
     return platformdirs.user_cache_path("roost")
-
-
-def lock_path(settings: Settings, environment: str) -> Path:
-    """The lock file that serialises roost runs on one environment.
-
-    It lives in the cache (or the temp dir) rather than the environment so that an
-    install leaves nothing of roost's behind in site-packages.
-    """
-    import tempfile
-
-    root = cache_root(settings) or Path(tempfile.gettempdir()) / "roost"
-    path = root / "locks" / lock_name(environment)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def lock_name(environment: str) -> str:
-    """The lock file's name for an environment: the same wherever the lock folder is."""
-    digest = hashlib.sha256(str(Path(environment).resolve()).encode()).hexdigest()[:24]
-    return f"{digest}.lock"
 
 
 def write_atomic(target: Path, data: bytes) -> None:
