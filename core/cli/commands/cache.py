@@ -111,13 +111,11 @@ def cache_command() -> click.Group:
     @option
     @click.pass_context
     def purge(ctx: click.Context, cache_dir: str | None) -> None:
-        """Remove everything in the cache except the lock files of running installs."""
+        """Remove everything in the cache."""
         root = _root(ctx, cache_dir)
         removed = 0
         if root.exists():
             for part in root.iterdir():
-                if part.name == "locks":
-                    continue
                 removed += sum(1 for p in part.rglob("*") if p.is_file()) if part.is_dir() else 1
                 shutil.rmtree(part) if part.is_dir() else part.unlink()
         click.echo(f"Files removed: {removed}")
