@@ -257,3 +257,55 @@ def test_git_urls_at_a_tag_a_branch_and_a_subdirectory(
     }
     frozen = run_roost("freeze", "--python", str(python)).stdout.splitlines()
     assert f"subproj @ git+{repo.as_uri()}@{head}#subdirectory=sub" in frozen
+
+
+def test_built_wheels_of_archives_and_pinned_commits_are_cached(
+    tmp_path: Path, build_index: IndexServer, env: dict[str, str]
+) -> None:
+    """An archive (by sha256) and a git commit build once per target and config
+    settings; a project directory builds every time."""
+    log = tmp_path / "built.log"
+    env = {**env, "INTREE_BUILD_LOG": str(log)}
+    project = in_tree_project(tmp_path / "src", "cached", "1.0")
+    sdist = make_sdist(project, tmp_path / "dist", "cached", "1.0")
+    repo = git_repository(tmp_path / "repo")
+    commit = git(repo, "rev-parse", "v1.0")
+
+    def builds(*args: str) -> list[str]:
+        python = make_venv(tmp_path / f"venv-{len(list(tmp_path.glob('venv-*')))}")
+        log.write_text("")
+        result = install(python, build_index, *args, env=env)
+        assert result.returncode == 0, result.stderr
+        return log.read_text().split()
+
+    assert builds(str(sdist)) == ["cached"]
+    assert builds(str(sdist)) == []  # from the built-wheel cache
+    assert builds("-C", "x=1", str(sdist)) == ["cached"]  # other settings, other wheel
+    assert builds(f"gitproj @ git+{repo.as_uri()}@{commit}") == ["gitproj"]
+    assert builds(f"gitproj @ git+{repo.as_uri()}@{commit}") == []
+    assert builds(f"git+{repo.as_uri()}@v1.0") == ["gitproj"]  # a tag may move: built again
+    assert builds(str(project)) == ["cached"]
+    assert builds(str(project)) == ["cached"]
+
+
+def test_roost_wheel_builds_sources_and_saves_dependencies(
+    tmp_path: Path, build_index: IndexServer
+) -> None:
+    project = pyproject_project(tmp_path / "app", "wheelapp", "1.1", dependencies=("extra-dep",))
+    sdist = make_sdist(
+        in_tree_project(tmp_path / "src", "fromsdist", "0.2"), tmp_path, "fromsdist", "0.2"
+    )
+    python = make_venv(tmp_path / "venv")
+    before = manifest(tmp_path / "venv")
+    out = tmp_path / "wheelhouse"
+    result = run_roost(
+        "wheel", "--python", str(python), "-i", build_index.url, "-w", str(out),
+        str(project), str(sdist),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "extra_dep-1.0-py3-none-any.whl",
+        "fromsdist-0.2-py3-none-any.whl",
+        "wheelapp-1.1-py3-none-any.whl",
+    ]
+    assert manifest(tmp_path / "venv") == before  # nothing installed anywhere

@@ -8,6 +8,7 @@ that comes back is checked to be a wheel, of the project, in the output folder.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,13 +17,16 @@ from pathlib import Path
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from roost.build.environment import Installer, IsolatedEnvironment, TargetEnvironment
-from roost.build.sources import SourceTree, obtain
+from roost.build.sources import SourceTree, is_vcs, obtain, split_vcs_url
+from roost.build.wheel_cache import BuiltWheelCache, cache_key
 from roost.errors import BuildError
 from roost.manager import Manager
 from roost.types import BuildEnvironment, BuildRequest
 
 #: How deep builds may nest (a build requirement that itself must be built, ...).
 MAX_BUILD_DEPTH = 10
+#: A full git commit id: only a source pinned to one may come from the built-wheel cache.
+_FULL_COMMIT = re.compile(r"[0-9a-f]{40}")
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,8 @@ class Builder:
         options: BuildOptions | None = None,
         log: Callable[[str], None] = lambda _: None,
         depth: int = 0,
+        cache: BuiltWheelCache | None = None,
+        tag: str = "",
     ) -> None:
         if depth > MAX_BUILD_DEPTH:
             raise BuildError(
@@ -72,6 +78,8 @@ class Builder:
         self._check = check
         self._options = options or BuildOptions()
         self._log = log
+        self._cache = cache
+        self._tag = tag
 
     def _environment(self, folder: Path) -> BuildEnvironment:
         if self._options.isolation:
@@ -88,13 +96,78 @@ class Builder:
         download: Callable[[str], tuple[Path, str]],
         config_settings: Mapping[str, str | tuple[str, ...]] | None = None,
     ) -> BuiltWheel:
-        """Obtain the source *url* names and build its wheel (editable with *editable*)."""
+        """Obtain the source *url* names and build its wheel (editable with *editable*).
+
+        A source that cannot change (an archive, by its sha256; a git URL pinned to a
+        full commit id) is built once per target and config settings, then taken from
+        the built-wheel cache.
+        """
+        kind = "editable" if editable else "wheel"
+        settings = {**(self._options.config_settings or {}), **(config_settings or {})}
+        pinned = self._pinned_git(url) if not editable else None
+        if pinned is not None:
+            hit = self._cached(pinned, kind, settings)
+            if hit is not None:
+                return hit
         self._scratch.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix="build-", dir=self._scratch))
         tree = obtain(url, editable=editable, scratch=folder, download=download)
-        return self.build_tree(
-            tree, folder, kind="editable" if editable else "wheel", config=config_settings
-        )
+        cacheable = pinned is not None or (not editable and "archive_info" in tree.direct_url)
+        if cacheable:
+            hit = self._cached(tree.direct_url, kind, settings)
+            if hit is not None:
+                return hit
+        built = self.build_tree(tree, folder, kind=kind, config=settings)
+        if cacheable and self._cache is not None:
+            kept = self._cache.put(self._key(tree.direct_url, kind, settings), built.wheel)
+            return BuiltWheel(kept, built.direct_url, kind)
+        return built
+
+    def _pinned_git(self, url: str) -> dict[str, object] | None:
+        """The direct_url.json of a git URL pinned to a full commit id, known unbuilt."""
+        if not is_vcs(url):
+            return None
+        repository, revision, params = split_vcs_url(url)
+        if revision is None or not _FULL_COMMIT.fullmatch(revision):
+            return None
+        from roost.build.sources import public_url
+
+        vcs = {"vcs": "git", "commit_id": revision, "requested_revision": revision}
+        direct: dict[str, object] = {"url": public_url(repository), "vcs_info": vcs}
+        if params.get("subdirectory"):
+            direct["subdirectory"] = params["subdirectory"]
+        return direct
+
+    def _key(
+        self,
+        direct: Mapping[str, object],
+        kind: str,
+        settings: Mapping[str, str | tuple[str, ...]],
+    ) -> str:
+        # What the source *is*, not where it was found: an archive by its hash, a
+        # checkout by its commit.
+        identity: dict[str, object] = {"subdirectory": direct.get("subdirectory")}
+        archive = direct.get("archive_info")
+        vcs = direct.get("vcs_info")
+        if isinstance(archive, Mapping):
+            identity["archive_sha256"] = archive.get("hashes", {}).get("sha256")
+        elif isinstance(vcs, Mapping):
+            identity["commit"] = vcs.get("commit_id")
+        return cache_key(identity, kind=kind, tag=self._tag, config_settings=settings)
+
+    def _cached(
+        self,
+        direct: Mapping[str, object],
+        kind: str,
+        settings: Mapping[str, str | tuple[str, ...]],
+    ) -> BuiltWheel | None:
+        if self._cache is None:
+            return None
+        wheel = self._cache.get(self._key(direct, kind, settings))
+        if wheel is None:
+            return None
+        self._log(f"built before: {wheel.name} (from the built-wheel cache)")
+        return BuiltWheel(wheel, direct, kind)
 
     def build_tree(
         self,

@@ -170,7 +170,7 @@ def unpack_archive(archive: Path, into: Path, url: str, sha256: str) -> SourceTr
     path = _subdirectory(root, params, shown)
     hashes = {"sha256": sha256}
     direct: dict[str, object] = {
-        "url": _public_url(base),
+        "url": public_url(base),
         "archive_info": {"hash": f"sha256={sha256}", "hashes": hashes},
     }
     if params.get("subdirectory"):
@@ -178,7 +178,7 @@ def unpack_archive(archive: Path, into: Path, url: str, sha256: str) -> SourceTr
     return SourceTree(path, direct, shown)
 
 
-def _public_url(url: str) -> str:
+def public_url(url: str) -> str:
     """*url* without credentials: direct_url.json must not keep a password."""
     parts = urllib.parse.urlsplit(url)
     if "@" not in parts.netloc:
@@ -238,7 +238,7 @@ def checkout_git(url: str, into: Path) -> SourceTree:
     vcs_info: dict[str, object] = {"vcs": "git", "commit_id": commit}
     if revision:
         vcs_info["requested_revision"] = revision
-    direct: dict[str, object] = {"url": _public_url(repository), "vcs_info": vcs_info}
+    direct: dict[str, object] = {"url": public_url(repository), "vcs_info": vcs_info}
     if params.get("subdirectory"):
         direct["subdirectory"] = params["subdirectory"]
     return SourceTree(_subdirectory(into, params, shown), direct, shown)

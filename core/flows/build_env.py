@@ -48,6 +48,10 @@ def make_builder(
             python, requirements, why, request=request, manager=manager, net=net, out=out
         )
 
+    from roost.build.wheel_cache import BuiltWheelCache
+    from roost.util.cache import cache_root
+
+    root = cache_root(request.settings)
     return Builder(
         manager,
         python=target.executable,
@@ -56,6 +60,8 @@ def make_builder(
         check=lambda python, reqs, why: check_installed(python, reqs, why, request),
         options=request.build,
         log=out.detail,
+        cache=None if root is None else BuiltWheelCache(root / "built"),
+        tag=target.tags[0] if target.tags else "",
     )
 
 

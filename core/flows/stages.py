@@ -63,6 +63,7 @@ class InstallRequest:
 
     @classmethod
     def from_gathered(cls, inputs: Gathered) -> InstallRequest:
+        """The request of any resolving command (options it lacks take their defaults)."""
         from roost.resolve.candidates import Policy, binary_policy
         from roost.resolve.plan import constraint_map
 
@@ -72,17 +73,17 @@ class InstallRequest:
             options=Options("install", params),
             requirements=inputs.requirements,
             policy=Policy(
-                upgrade=bool(params["upgrade"]),
-                eager=bool(params["upgrade"]) and params["upgrade_strategy"] == "eager",
-                force_reinstall=bool(params["force_reinstall"]),
-                pre=bool(params["pre"]),
-                no_deps=bool(params["no_deps"]),
+                upgrade=bool(params.get("upgrade")),
+                eager=bool(params.get("upgrade")) and params.get("upgrade_strategy") == "eager",
+                force_reinstall=bool(params.get("force_reinstall")),
+                pre=bool(params.get("pre")),
+                no_deps=bool(params.get("no_deps")),
                 constraints=constraint_map(inputs.constraints),
-                no_binary=binary_policy(params["no_binary"]),
+                no_binary=binary_policy(params.get("no_binary", ())),
             ),
             hashed=require_hashes(params, inputs.settings, inputs.files),
             dry_run=bool(params.get("dry_run")),
-            ignore_installed=bool(params["ignore_installed"]),
+            ignore_installed=bool(params.get("ignore_installed")),
             report=params.get("report"),
             link_mode=params.get("link_mode"),
             explicit_location=bool(

@@ -87,6 +87,10 @@ def get_requires_for_build_wheel(config_settings=None):
     return []
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    log = os.environ.get("INTREE_BUILD_LOG")
+    if log:
+        with open(log, "a") as handle:
+            handle.write(NAME + "\\n")
     if config_settings and "fail" in config_settings:
         print("backend: about to fail as asked")
         raise SystemExit(3)

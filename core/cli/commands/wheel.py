@@ -1,0 +1,61 @@
+"""``roost wheel``: pip's ``wheel``: build wheels of the requirements and their dependencies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from roost.cli.options import (
+    build_options,
+    cache_options,
+    index_options,
+    python_option,
+    requirement_file_options,
+)
+
+
+def wheel_command() -> click.Command:
+    @click.command("wheel")
+    @click.argument("requirements", nargs=-1)
+    @click.option(
+        "-e",
+        "--editable",
+        "editables",
+        multiple=True,
+        metavar="PATH",
+        help="Build an editable (PEP 660) wheel of a local project.",
+    )
+    @requirement_file_options("Build wheels of the requirements in a requirements file.")
+    @click.option(
+        "-w",
+        "--wheel-dir",
+        "wheel_dir",
+        default=".",
+        show_default=True,
+        metavar="DIR",
+        help="Where the wheels go.",
+    )
+    @click.option("--no-deps", is_flag=True, help="Only the named requirements, no dependencies.")
+    @click.option("--pre", is_flag=True, help="Allow pre-release and development versions.")
+    @click.option(
+        "--no-binary",
+        "no_binary",
+        multiple=True,
+        metavar="FORMAT",
+        help="Projects that must not come as wheels (:all:, or names).",
+    )
+    @python_option
+    @index_options
+    @build_options
+    @cache_options
+    @click.pass_context
+    def wheel(ctx: click.Context, /, **_: Any) -> None:
+        """Build wheels (of directories, archives, git URLs) and save them with the
+        wheels of their dependencies, for the target interpreter."""
+        from roost.cli.invocation import invocation
+        from roost.flows.wheel import run_wheel
+
+        run_wheel(invocation(ctx, "wheel"))
+
+    return wheel

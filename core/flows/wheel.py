@@ -1,0 +1,58 @@
+"""``roost wheel``: build what needs building, resolve, and save every wheel into a folder."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from roost.flows.invocation import Invocation
+
+
+def run_wheel(invocation: Invocation) -> None:
+    """Wheels of the requirements and their dependencies, built or fetched, in ``-w DIR``."""
+    from roost.flows.environment import load_target
+    from roost.flows.gather import gather, index_sources, session
+    from roost.flows.install import build_stage
+    from roost.flows.stages import Helpers, InstallRequest, resolve_stage
+
+    manager, out = invocation.manager, invocation.out
+    inputs = gather(invocation)
+    params = inputs.params
+    request = InstallRequest.from_gathered(inputs)
+    target = load_target(invocation, params, request.settings)
+    sources = index_sources(manager, request.settings, request.requirements, out)
+    dest = Path(params["wheel_dir"]).resolve()
+    dest.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="roost-build-"))
+    helpers = Helpers(None, None)
+    try:
+        with session(manager, request.settings, sources, target, params=params, out=out) as net:
+            request = build_stage(
+                request, params, manager=manager, target=target, net=net, out=out, scratch=scratch
+            )
+            resolution = resolve_stage(
+                request,
+                net,
+                target=target,
+                installed={},
+                helpers=helpers,
+                manager=manager,
+                out=out,
+            )
+            files = [c.file for c in resolution.candidates if c.file is not None]
+            futures = [(file, net.fetcher.wheel(file.link)) for file in files]
+            saved = []
+            for file, future in futures:
+                path = future.result()
+                final = dest / file.link.filename
+                if final.exists() and final.read_bytes() == path.read_bytes():
+                    out.info(f"File was already in {dest}: {final.name}")
+                else:
+                    shutil.copyfile(path, final)
+                    out.info(f"Saved {final}")
+                saved.append(f"{file.name}-{file.version}")
+    finally:
+        helpers.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+    out.info("Successfully built or saved " + " ".join(saved))
