@@ -7,6 +7,7 @@ plugin written against one roost version keeps working when a field is added.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, NewType, Protocol
@@ -40,6 +41,48 @@ def redact_url(url: str) -> str:
     # A lone user part is usually a token (``https://TOKEN@host``): hide it too.
     shown = f"{user}:****" if sep else "****"
     return urlunsplit(parts._replace(netloc=f"{shown}@{host}"))
+
+
+# A URL starts only where a run of scheme characters starts: trying every position
+# inside a long run again would make redacting 100 KB of letters take many seconds.
+_URL_IN_TEXT_RE = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z0-9+.-]+://[^\s'\"]+")
+_USERINFO_RE = re.compile(r"//[^/@]*@")
+
+
+def _redact_found(match: re.Match[str]) -> str:
+    found = match.group(0)
+    scheme = found[: found.index("://")]
+    # A scheme begins with a letter: digits, "+", "." or "-" before it are not part of it.
+    start = next((i for i, c in enumerate(scheme) if c.isascii() and c.isalpha()), None)
+    if start is None:
+        return found
+    try:
+        return found[:start] + redact_url(found[start:])
+    except ValueError:  # not a URL urllib can split (a bad IPv6 host, say)
+        return found[:start] + _USERINFO_RE.sub("//****@", found[start:])
+
+
+def redact_text(text: str) -> str:
+    """*text* with the password (or lone token) of every URL in it replaced by ``****``."""
+    return _URL_IN_TEXT_RE.sub(_redact_found, text)
+
+
+#: Most filesystems allow 255 bytes in one file name; a longer one cannot be written.
+MAX_FILENAME_BYTES = 255
+
+
+def filename_problem(filename: str) -> str | None:
+    """Why *filename* (a link's, from a page or a plugin) cannot name a file inside a
+    download folder, or None when it can."""
+    if filename in ("", ".", ".."):
+        return "is not a file name"
+    if "/" in filename or "\\" in filename:
+        return "holds a path separator"
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in filename):
+        return "holds a control character"
+    if len(filename.encode("utf-8", "surrogatepass")) > MAX_FILENAME_BYTES:
+        return f"is longer than {MAX_FILENAME_BYTES} bytes"
+    return None
 
 
 @dataclass(frozen=True)
@@ -215,6 +258,8 @@ class Link:
     """One file of a project as a source lists it."""
 
     url: str
+    #: As the page or plugin gave it, so it may hold ``../`` or a NUL: the finder skips
+    #: a link whose name :func:`filename_problem` objects to, and downloads check again.
     filename: str
     source: IndexSource
     #: ``{"sha256": "..."}`` as the source gave them.

@@ -28,6 +28,7 @@ COMMANDS = {
     "show": "roost.cli.commands.show:show_command",
     "check": "roost.cli.commands.check:check_command",
     "download": "roost.cli.commands.download:download_command",
+    "wheel": "roost.cli.commands.wheel:wheel_command",
     "cache": "roost.cli.commands.cache:cache_command",
     "config": "roost.cli.commands.config:config_command",
     "plugins": "roost.cli.commands.plugins:plugins_command",
@@ -143,7 +144,14 @@ def main(
         out.error("aborted")
         return 1
     except click.ClickException as exc:
-        exc.show()
+        # click's usage errors quote what was typed: escaped like every other message.
+        import io
+
+        from roost.util.output import escape_controls
+
+        shown = io.StringIO()
+        exc.show(file=shown)
+        click.echo(escape_controls(shown.getvalue()), err=True, nl=False)
         return exc.exit_code
     except KeyboardInterrupt:
         out.error("interrupted")

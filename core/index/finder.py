@@ -14,10 +14,12 @@ distribution" can say why.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import (
@@ -28,14 +30,30 @@ from packaging.utils import (
 from packaging.version import Version
 
 from roost.errors import ConfigError, NoIndexConfigured, RoostError
-from roost.types import IndexSource, Link, NormalizedName, ProjectLinks, Target
+from roost.types import (
+    IndexSource,
+    Link,
+    NormalizedName,
+    ProjectLinks,
+    Target,
+    filename_problem,
+    redact_text,
+)
 from roost.util.settings import roost_config_path
 
 if TYPE_CHECKING:
     from roost.manager import Manager
     from roost.net.client import Client
 
+logger = logging.getLogger(__name__)
+
 STRATEGIES = ("first-index", "unsafe-best-match")
+#: Schemes of remote pages, and the only ones their links may have: a page from a
+#: server must not point roost at the user's own files (file:), and javascript: or
+#: data: links are no files at all.
+REMOTE_SCHEMES = ("http", "https")
+#: How much of a skipped link a ``-v`` note shows (a data: URL can be megabytes).
+_NOTE_URL_LENGTH = 120
 #: tag_rank of an sdist: after every wheel of the same version.
 SDIST_RANK = 1 << 30
 SDIST_SUFFIXES = (".tar.gz", ".zip")
@@ -132,6 +150,33 @@ class _Evaluator:
         if specifier.contains(python, prereleases=True):
             return None
         return f"requires Python {requires_python} but the target is {python}"
+
+
+def link_refusal(link: Link) -> str | None:
+    """Why *link* is not even considered, whatever the target: a scheme its page may
+    not link, or a file name that cannot be written inside a folder; None if neither."""
+    try:
+        scheme = urlsplit(link.url).scheme.lower()
+        page_scheme = urlsplit(link.source.url).scheme.lower()
+    except ValueError:
+        return "not a valid URL"
+    # A local page (a file:// index or find-links page, a plugin's own source) may also
+    # link local files, and a plugin's source links of its own scheme.
+    allowed = set(REMOTE_SCHEMES)
+    if page_scheme not in REMOTE_SCHEMES:
+        allowed |= {"file", page_scheme} - {""}
+    if scheme not in allowed:
+        shown = ", ".join(f"{name}:" for name in sorted(allowed))
+        return f"{scheme}: link on a {page_scheme}: page (roost follows only {shown} links there)"
+    problem = filename_problem(link.filename)
+    return None if problem is None else f"its file name {problem}"
+
+
+def _note_skipped(link: Link, reason: str) -> None:
+    url = redact_text(link.url)
+    if len(url) > _NOTE_URL_LENGTH:
+        url = url[:_NOTE_URL_LENGTH] + "..."
+    logger.info("skipped the link %r on %s: %s", url, link.source.display, reason)
 
 
 def _sort_key(candidate: FileCandidate) -> tuple[Version, bool, int]:
@@ -243,6 +288,11 @@ class Finder:
                 if link.url in seen:
                     continue
                 seen.add(link.url)
+                refusal = link_refusal(link)
+                if refusal is not None:
+                    _note_skipped(link, refusal)
+                    rejected.append((link, refusal))
+                    continue
                 outcome = self._evaluator.evaluate(link, name)
                 if isinstance(outcome, str):
                     rejected.append((link, outcome))

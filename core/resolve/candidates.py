@@ -12,7 +12,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from roost.target.installed import InstalledDist
-from roost.types import NormalizedName
+from roost.types import NormalizedName, redact_url
+from roost.util.output import one_line
 
 if TYPE_CHECKING:
     from roost.index.finder import FileCandidate
@@ -101,6 +102,24 @@ def from_requirement(
         parent=parent,
         direct=direct,
         text=str(req),
+    )
+
+
+def yanked_warning(candidate: Candidate) -> str | None:
+    """pip's warning for a yanked file picked to install (allowed by an exact pin, as
+    PEP 592 says), with the index's reason; None for any other candidate."""
+    if candidate.file is None or candidate.installed is not None:
+        return None
+    link = candidate.file.link
+    if link.yanked is None:
+        return None
+    # The reason is the index's text: kept on its line, so it cannot fake one of ours.
+    reason = one_line(link.yanked) if link.yanked else "<none given>"
+    return (
+        "The candidate selected for download or install is a yanked version: "
+        f"{candidate.name!r} candidate (version {candidate.version} at "
+        f"{redact_url(link.url)} (from {link.source.display}))\n"
+        f"Reason for being yanked: {reason}"
     )
 
 

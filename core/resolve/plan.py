@@ -11,11 +11,19 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from roost.errors import NoMatchingDistribution, RequirementError, ResolutionError
-from roost.resolve.candidates import Candidate, Policy, Req, from_requirement, topological
+from roost.resolve.candidates import (
+    Candidate,
+    Policy,
+    Req,
+    from_requirement,
+    topological,
+    yanked_warning,
+)
 from roost.resolve.provider import Provider
 from roost.store.fetch import Fetcher
 from roost.target.installed import InstalledDist
 from roost.types import IndexSource, Link, NormalizedName, Target, redact_url
+from roost.util.output import one_line
 
 if TYPE_CHECKING:
     from roost.index.finder import FileCandidate, Finder
@@ -140,7 +148,8 @@ def resolve(
     finally:
         provider.close()
     ordered = topological(result.mapping, result.graph)
-    return Resolution(ordered, policy.requested, provider.warnings)
+    yanked = [text for text in map(yanked_warning, ordered) if text is not None]
+    return Resolution(ordered, policy.requested, [*provider.warnings, *yanked])
 
 
 def pins_reporter(pinned: Callable[[Candidate], None] | None) -> Any:
@@ -206,11 +215,12 @@ def _no_match(req: Req, finder: Finder, target: Target) -> NoMatchingDistributio
     lines = [f"no matching distribution for {who}."]
     if versions:
         lines.append(f"  wheels usable for this target: {', '.join(versions)}")
-    sdists = sorted({c.link.filename for c in found.candidates if not c.is_wheel})
+    sdists = sorted({one_line(c.link.filename) for c in found.candidates if not c.is_wheel})
     if sdists:
         lines.append(f"  source distributions (roost installs wheels only): {', '.join(sdists)}")
     for link, why in found.rejected[:20]:
-        lines.append(f"  skipped {link.filename}: {why}")
+        # File names come from index pages: one line each, whatever they hold.
+        lines.append(f"  skipped {one_line(link.filename)}: {why}")
     if len(found.rejected) > 20:
         lines.append(f"  ... and {len(found.rejected) - 20} more files skipped")
     lines.append(f"  (target: Python {target.full_version}, tags like {target.tags[0]})")

@@ -16,6 +16,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 from resolvelib import AbstractProvider
 
+from roost.errors import NoMatchingDistribution
 from roost.resolve.candidates import (
     PYTHON_KEY,
     Candidate,
@@ -24,6 +25,7 @@ from roost.resolve.candidates import (
     from_requirement,
     valid_version,
 )
+from roost.resolve.requirement_line import MAX_NAME_LENGTH
 from roost.target.installed import InstalledDist
 from roost.types import NormalizedName, Target
 from roost.util.core_metadata import first_field, header_fields, requirement
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
 
 #: Index lookups running ahead of the resolver; bounded like the download pool.
 PREFETCH_THREADS = 8
+#: How much of an index's over-long requirement a message shows.
+_SHOWN_LENGTH = 80
 
 
 class Provider(AbstractProvider):  # type: ignore[type-arg]
@@ -199,8 +203,6 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
 
     def _refuse_no_binary(self, name: str) -> None:
         if name in self.policy.no_binary or "*" in self.policy.no_binary:
-            from roost.errors import NoMatchingDistribution
-
             raise NoMatchingDistribution(
                 f"{name}: --no-binary asks for it to be built from source, and roost installs "
                 "wheels only. Build the wheel yourself (python -m build --wheel) and install "
@@ -337,8 +339,16 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
             try:
                 req = requirement(value)
             except Exception:
-                self.warnings.append(f"{candidate} has an invalid requirement {value!r}; ignored")
+                shown = value if len(value) <= _SHOWN_LENGTH else value[:_SHOWN_LENGTH] + "..."
+                self.warnings.append(f"{candidate} has an invalid requirement {shown!r}; ignored")
                 continue
+            if len(req.name) > MAX_NAME_LENGTH:
+                # No index can have it, and asking for it would build a URL past every limit.
+                raise NoMatchingDistribution(
+                    f"{candidate} requires a project whose name is {len(req.name):,} characters "
+                    f"long ({req.name[:_SHOWN_LENGTH]!r}...); a project name has at most "
+                    f"{MAX_NAME_LENGTH}, so nothing can satisfy it"
+                )
             if not self._marker_ok(req, candidate.extras):
                 continue
             deps.append(from_requirement(req, parent=candidate))

@@ -16,6 +16,7 @@ import optparse
 import os
 import re
 import shlex
+import stat
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -28,9 +29,8 @@ from roost.resolve.requirement_line import (
     fail,
     parse_editable,
     parse_requirement_line,
-    redact_text,
 )
-from roost.types import file_url_path
+from roost.types import file_url_path, redact_text
 
 __all__ = [
     "ParsedRequirement",
@@ -41,7 +41,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_COMMENT_RE = re.compile(r"(^|\s+)#.*$")
+# pip's rule: "#" at the start of a line or after whitespace begins a comment. A
+# one-character look-behind finds it in one pass; pip's r"(^|\s+)#.*$" retries every
+# position of a run of spaces, which takes minutes on a line of 256 KB of them.
+_COMMENT_RE = re.compile(r"(?:^|(?<=\s))#")
 _ENV_VAR_RE = re.compile(r"\$\{([A-Z0-9_]+)\}")
 _PEP263_RE = re.compile(rb"coding[:=]\s*([-\w.]+)")
 
@@ -54,6 +57,22 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
 )
 _STRONG_HASHES = ("sha256", "sha384", "sha512")
+#: The most text a requirements file and the files it includes may hold together:
+#: real ones, hashes and all, stay far below it, and reading stops there rather than
+#: filling memory from an endless pipe.
+MAX_REQUIREMENTS_BYTES = 16 * 1024 * 1024
+#: How deep ``-r``/``-c`` files may include each other: real projects nest a few
+#: levels, and each level takes several Python frames, so thousands would overflow.
+MAX_INCLUDE_DEPTH = 64
+#: How many files one parse may read (a file included twice counts twice): a few
+#: files that each include the next several times would otherwise multiply.
+MAX_FILES_READ = 1000
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 _FLAGS = ("no-index", "pre", "prefer-binary", "require-hashes", "no-require-hashes")
 _LISTS = (
     "extra_index_urls", "trusted_hosts", "no_binary", "only_binary",
@@ -148,12 +167,25 @@ def _decode(data: bytes, name: str) -> str:
         return data.decode(fallback)
 
 
+def without_comment(line: str) -> str:
+    """*line* up to the comment it has, if any, in one pass whatever its length."""
+    found = _COMMENT_RE.search(line)
+    return line if found is None else line[: found.start()]
+
+
+def _unreadable_kind(mode: int) -> str | None:
+    """What a file of *mode* is when it is neither a regular file nor a pipe."""
+    if stat.S_ISREG(mode) or stat.S_ISFIFO(mode):
+        return None
+    return next((kind for test, kind in _FILE_KINDS if test(mode)), "not a regular file")
+
+
 def _logical_lines(content: str) -> Iterator[tuple[int, str]]:
     """Yield (first physical line number, joined line) with comments removed."""
     pending: list[str] = []
     start = 0
     for number, line in enumerate(content.splitlines(), start=1):
-        is_comment = _COMMENT_RE.match(line) is not None
+        is_comment = line.lstrip().startswith("#")
         if line.endswith("\\") and not is_comment:
             if not pending:
                 start = number
@@ -186,10 +218,20 @@ class _Collector:
     values: dict[str, list[str]] = field(default_factory=dict)
     flags: set[str] = field(default_factory=set)
     index_url: str | None = None
+    bytes_read: int = 0
+    files_read: int = 0
 
     def read(self, file: _File, origin: str) -> str:
         kind = "constraints" if file.constraint else "requirements"
         shown, path = redact_text(file.name), file.name
+        self.files_read += 1
+        if self.files_read > MAX_FILES_READ:
+            fail(
+                origin,
+                f"not reading {kind} file {shown}: the -r and -c lines followed so far name "
+                f"more than {MAX_FILES_READ} files, the most roost reads for one requirements "
+                "file and the files it includes",
+            )
         if path.lower().startswith("file:"):
             path = file_url_path(path)
         elif REMOTE_RE.match(path):
@@ -197,7 +239,7 @@ class _Collector:
                 fail(origin, f"cannot fetch {kind} file {shown}: no fetcher given")
             return self.fetch(file.name).removeprefix("\ufeff")
         try:
-            data = Path(path).read_bytes()
+            data = self.read_local(path, f"{kind} file {shown}", origin)
         except (OSError, ValueError) as exc:
             fail(origin, f"could not open {kind} file {shown}: {exc}")
         try:
@@ -205,9 +247,32 @@ class _Collector:
         except (UnicodeDecodeError, LookupError) as exc:
             fail(origin, f"could not decode {kind} file {shown}: {exc}")
 
+    def read_local(self, path: str, what: str, origin: str) -> bytes:
+        """The bytes of a regular file or a pipe (``-r <(command)``), within what is left
+        of :data:`MAX_REQUIREMENTS_BYTES`; devices and folders are refused unopened."""
+        room = MAX_REQUIREMENTS_BYTES - self.bytes_read
+        data = b""
+        kind = _unreadable_kind(os.stat(path).st_mode)
+        if kind is None:
+            with open(path, "rb") as handle:
+                # Asked again of what was opened: the path may have changed in between.
+                kind = _unreadable_kind(os.fstat(handle.fileno()).st_mode)
+                if kind is None:
+                    data = handle.read(room + 1)
+        if kind is not None:
+            fail(origin, f"could not open {what}: it is {kind}; give a file or a pipe")
+        if len(data) > room:
+            fail(
+                origin,
+                f"{what} is too large: with the files it is read with, it goes past "
+                f"{MAX_REQUIREMENTS_BYTES // (1024 * 1024)} MiB, the most roost reads",
+            )
+        self.bytes_read += len(data)
+        return data
+
     def parse(self, file: _File, origin: str) -> None:
         for number, raw in _logical_lines(self.read(file, origin)):
-            written = _COMMENT_RE.sub("", raw).strip()
+            written = without_comment(raw).strip()
             if not written:
                 continue
             line = _ENV_VAR_RE.sub(lambda m: self.env.get(m.group(1)) or m.group(0), written)
@@ -266,11 +331,18 @@ class _Collector:
             target = key = nested
         else:
             target = os.path.normpath(os.path.join(os.path.dirname(parent.name), nested))
-            key = os.path.abspath(target)
+            # The real path, so a loop through a symlink or another spelling is caught.
+            key = os.path.realpath(target)
         if key in parent.chain:
             first = parent.chain[key]
             again = f" (first included from {redact_text(first)})" if first else ""
             fail(where, f"{redact_text(target)} includes itself recursively{again}")
+        if len(parent.chain) >= MAX_INCLUDE_DEPTH:
+            fail(
+                where,
+                f"{redact_text(target)} would be the {len(parent.chain) + 1}th file in a chain "
+                f"of -r and -c includes; roost follows at most {MAX_INCLUDE_DEPTH} levels",
+            )
         chain = {**parent.chain, key: parent.name}
         self.parse(_File(target, constraint, chain), where)
 
@@ -331,7 +403,7 @@ def parse_requirements_file(
     ``file:line`` and the offending text, with credentials redacted.
     """
     name = os.fspath(path)
-    key = name if REMOTE_RE.match(name) else os.path.abspath(name)
+    key = name if REMOTE_RE.match(name) else os.path.realpath(name)
     collector = _Collector(env=env, fetch=fetch)
     collector.parse(_File(name, constraint, {key: None}), "")
     return collector.result()

@@ -16,23 +16,29 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from roost.errors import RequirementError
-from roost.types import file_url_path, redact_url
+from roost.types import file_url_path, redact_text
 
 REMOTE_RE = re.compile(r"^(http|https|file):", re.I)
 
+#: The longest requirement read (name, extras, specifier, URL and marker together):
+#: common web servers refuse URLs over about 8 KB (Apache's and nginx's request-line
+#: limits), and real requirements are far shorter; a bound keeps junk from the parsers.
+MAX_REQUIREMENT_LENGTH = 8192
+
+#: The longest project name: ``<name>-<version>.dist-info`` must fit in one file name,
+#: which most filesystems limit to 255 bytes.
+MAX_NAME_LENGTH = 200
+
+#: How much of an over-long requirement an error message shows.
+_SHOWN_LENGTH = 60
+
 logger = logging.getLogger(__name__)
-
-
-_URL_IN_TEXT_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]+")
 
 
 _EGG_RE = re.compile(r"[#&]egg=([^&]*)")
 
 
 _PROJECT_NAME_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.I)
-
-
-_EXTRAS_SUFFIX_RE = re.compile(r"^(.+)(\[[^\]]+\])$")
 
 
 _VCS_SCHEMES = frozenset(
@@ -82,18 +88,49 @@ class ParsedRequirement:
     config_settings: tuple[str, ...] = ()
 
 
-def redact_text(text: str) -> str:
-    def one(match: re.Match[str]) -> str:
-        try:
-            return redact_url(match.group(0))
-        except ValueError:
-            return re.sub(r"//[^/@]*@", "//****@", match.group(0))
-
-    return _URL_IN_TEXT_RE.sub(one, text)
-
-
 def fail(origin: str, message: str) -> NoReturn:
     raise RequirementError(f"{origin}: {message}" if origin else message)
+
+
+def _shorten(text: str) -> str:
+    """The start of *text*, for a message about text too long to show whole."""
+    return text if len(text) <= _SHOWN_LENGTH else text[:_SHOWN_LENGTH] + "..."
+
+
+def check_length(text: str, origin: str) -> None:
+    """Refuse a requirement longer than :data:`MAX_REQUIREMENT_LENGTH`, before parsing it."""
+    if len(text) > MAX_REQUIREMENT_LENGTH:
+        fail(
+            origin,
+            f"the requirement {redact_text(_shorten(text))!r} is {len(text):,} characters "
+            f"long; roost reads requirements of up to {MAX_REQUIREMENT_LENGTH:,} characters",
+        )
+
+
+def _check_name(name: str, origin: str) -> None:
+    if len(name) > MAX_NAME_LENGTH:
+        fail(
+            origin,
+            f"the project name {_shorten(name)!r} is {len(name):,} characters long; a "
+            f"project name has at most {MAX_NAME_LENGTH} (its .dist-info folder's name "
+            "must fit in the 255 bytes filesystems allow for a file name)",
+        )
+
+
+def _split_extras(text: str) -> tuple[str, str] | None:
+    """``("path", "[a,b]")`` for ``path[a,b]``, None without an extras suffix.
+
+    The last ``[`` is the only one that can open the suffix (what follows it must not
+    hold ``]``), so no backtracking regex is needed: one with it is quadratic in the
+    number of ``[``.
+    """
+    if not text.endswith("]"):
+        return None
+    start = text.rfind("[")
+    inside = text[start + 1 : -1]
+    if start < 1 or not inside or "]" in inside:
+        return None
+    return text[:start], text[start:]
 
 
 def _is_url(text: str) -> bool:
@@ -117,6 +154,7 @@ def _egg_name(url: str, origin: str) -> str | None:
     if not match:
         return None
     name = match.group(1)
+    _check_name(name, origin)
     if not _PROJECT_NAME_RE.match(name):
         fail(origin, f"invalid #egg= fragment {name!r} in {redact_text(url)}")
     return name
@@ -145,7 +183,7 @@ def _url_for_path(path: str, text: str, origin: str) -> str | None:
 
 def _parse_pep508(text: str, origin: str, shown: str) -> Requirement:
     try:
-        return Requirement(text)
+        requirement = Requirement(text)
     except InvalidRequirement as exc:
         hint = ""
         if os.sep in text:
@@ -153,6 +191,8 @@ def _parse_pep508(text: str, origin: str, shown: str) -> Requirement:
         elif "=" in text and not re.search(r"~=|==|!=|<=|>=|<|>", text):
             hint = "\nHint: = is not a valid operator; did you mean ==?"
         fail(origin, f"invalid requirement {shown!r}: {exc}{hint}")
+    _check_name(requirement.name, origin)
+    return requirement
 
 
 def parse_requirement_line(text: str, origin: str) -> ParsedRequirement:
@@ -163,6 +203,7 @@ def parse_requirement_line(text: str, origin: str) -> ParsedRequirement:
     directories; relative paths are taken from the working directory, as pip does.
     Raises RequirementError naming *origin* and the (redacted) text.
     """
+    check_length(text.strip(), origin)
     shown = redact_text(text.strip())
     try:
         return _parse_requirement(text, origin, shown)
@@ -194,10 +235,10 @@ def _parse_requirement(text: str, origin: str, shown: str) -> ParsedRequirement:
             url = _path_to_url(local)
     else:
         path = os.path.normpath(os.path.abspath(text))
-        split = _EXTRAS_SUFFIX_RE.match(path)
+        split = _split_extras(path)
         if split:
-            path = split.group(1).rstrip()
-            extras = _parse_pep508("x" + split.group(2).lower(), origin, shown).extras
+            path = split[0].rstrip()
+            extras = _parse_pep508("x" + split[1].lower(), origin, shown).extras
         url = _url_for_path(path, text, origin)
 
     if url is None:
@@ -227,6 +268,7 @@ def _parse_requirement(text: str, origin: str, shown: str) -> ParsedRequirement:
 
 
 def parse_editable(text: str, origin: str) -> ParsedRequirement:
+    check_length(text.strip(), origin)
     shown = redact_text(text)
     try:
         direct = Requirement(text)
@@ -235,9 +277,9 @@ def parse_editable(text: str, origin: str) -> ParsedRequirement:
     if direct is not None and direct.url:
         return ParsedRequirement(direct, shown, origin, False, editable=True, url=direct.url)
     path, extras_text = text, ""
-    split = _EXTRAS_SUFFIX_RE.match(text)
+    split = _split_extras(text)
     if split:
-        path, extras_text = split.group(1).rstrip(), split.group(2)
+        path, extras_text = split[0].rstrip(), split[1]
     if os.path.isdir(path):
         url = _path_to_url(path)
     elif _is_url(path) or path.lower().startswith("file:"):

@@ -26,8 +26,9 @@ from roost.errors import HashMismatchError, InstallError, NetworkError
 from roost.net.client import Client
 from roost.net.hashing import check_hashes, file_hashes
 from roost.net.urls import origin_of
-from roost.store.wheel_cache import WheelCache
+from roost.store.wheel_cache import WheelCache, check_filename
 from roost.types import Link, file_url_path, redact_url
+from roost.util.output import escape_controls
 
 #: Downloads run side by side, over the one client's connection pool.
 DOWNLOAD_CONCURRENCY = 8
@@ -154,6 +155,8 @@ class Fetcher:
             check_hashes(link.filename, link.hashes, actual)
             self._check_pinned(link, path)
             return self._verified(link, path, actual["sha256"])
+        # The name comes from a page or a plugin; the file must land in the folder.
+        check_filename(link.url, link.filename)
         dest = self._dir / link.filename
         if self._cache is not None:
             digest = self._cache.get(link.url, link.filename, dest, link.hashes)
@@ -292,4 +295,4 @@ def _matches(data: bytes, expected: Mapping[str, str]) -> bool:
 
 
 def _stderr_warning(message: str) -> None:
-    print(f"WARNING: {message}", file=sys.stderr)
+    print(f"WARNING: {escape_controls(message)}", file=sys.stderr)

@@ -18,9 +18,23 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from roost.errors import IndexAccessError
 from roost.net.hashing import file_hashes
 from roost.net.urls import split_credentials
+from roost.types import filename_problem, redact_url
 from roost.util.cache import write_atomic
+
+
+def check_filename(url: str, filename: str) -> None:
+    """Refuse to write the file of *url* under *filename* when that name would not stay
+    inside its folder (``../``, a NUL, a control character) or cannot be written."""
+    problem = filename_problem(filename)
+    if problem is not None:
+        raise IndexAccessError(
+            f"refusing the link {redact_url(url)}: its file name {filename!r} "
+            f"{problem}, so it cannot be saved inside roost's folders. The index (or the "
+            "plugin that listed it) gave a bad link; nothing was downloaded."
+        )
 
 
 class WheelCache:
@@ -33,6 +47,7 @@ class WheelCache:
 
     def entry(self, url: str, filename: str) -> Path:
         """Where the wheel at *url* is cached (credentials are not part of the key)."""
+        check_filename(url, filename)
         bare, _ = split_credentials(url)
         key = hashlib.sha256(bare.encode()).hexdigest()
         return self.root / key[:2] / key[2:] / filename

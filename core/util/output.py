@@ -1,10 +1,36 @@
-"""What roost prints: results to stdout, warnings and errors to stderr, as pip does."""
+"""What roost prints: results to stdout, warnings and errors to stderr, as pip does.
+
+Every message goes out with its control characters escaped: requirement text, file
+names and yank reasons come from users and servers, and a carriage return, a
+terminal escape or a bell in them could overwrite or fake roost's own lines.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import click
+
+# C0 controls but newline and tab (roost's own messages have several lines), DEL and
+# the C1 controls, which some terminals also obey.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Newline and tab too, for text that must stay on its one line.
+_ANY_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return repr(match.group(0))[1:-1]
+
+
+def escape_controls(text: str) -> str:
+    """*text* with control characters but newline and tab shown as escapes (``\\r``)."""
+    return _CONTROL_RE.sub(_escaped, text)
+
+
+def one_line(text: str) -> str:
+    """*text* with every control character, newlines included, shown as an escape."""
+    return _ANY_CONTROL_RE.sub(_escaped, text)
 
 
 @dataclass
@@ -12,17 +38,48 @@ class Output:
     verbose: int = 0
     quiet: int = 0
 
+    def __post_init__(self) -> None:
+        if self.verbose > 0:
+            _show_notes(self)
+
     def info(self, message: str) -> None:
         if self.quiet < 1:
-            click.echo(message)
+            click.echo(escape_controls(message))
 
     def detail(self, message: str) -> None:
         if self.verbose > 0:
-            click.echo(message, err=True)
+            click.echo(escape_controls(message), err=True)
 
     def warning(self, message: str) -> None:
         if self.quiet < 2:
-            click.echo(f"WARNING: {message}", err=True)
+            click.echo(f"WARNING: {escape_controls(message)}", err=True)
 
     def error(self, message: str) -> None:
-        click.echo(f"ERROR: {message}", err=True)
+        click.echo(f"ERROR: {escape_controls(message)}", err=True)
+
+
+#: The Output that roost's log records go to (the latest made with ``-v``), if any.
+_notes_to: list[Output] = []
+
+
+def _show_notes(out: Output) -> None:
+    """Print what roost's modules log through *out* (notes as ``-v`` details, warnings as
+    warnings); called only with ``-v``, so a plain run does not import logging."""
+    import logging
+
+    first = not _notes_to
+    _notes_to[:] = [out]
+    if not first:
+        return
+
+    class Notes(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            for to in _notes_to:
+                if record.levelno >= logging.WARNING:
+                    to.warning(record.getMessage())
+                else:
+                    to.detail(record.getMessage())
+
+    logger = logging.getLogger("roost")
+    logger.addHandler(Notes())
+    logger.setLevel(logging.INFO)

@@ -88,6 +88,7 @@ def config_command() -> click.Group:
     @click.pass_context
     def list_(ctx: click.Context, command: str, show_all: bool) -> None:
         """Every setting, its value, and the file or variable it comes from."""
+        from roost.types import redact_text
         from roost.util.settings import build_settings
 
         settings = build_settings(command, {}, ctx.meta["roost.manager"])
@@ -100,6 +101,9 @@ def config_command() -> click.Group:
                 seen.add(key)
                 value = layer.values[key]
                 text = value if isinstance(value, str) else " ".join(value)
+                # A listing is for reading and pasting into reports: index URLs lose
+                # their passwords here as everywhere else (``config get`` shows them).
+                text = redact_text(text)
                 note = " (overridden)" if shadowed else ""
                 click.echo(f"{key}={text!r}  # {layer.name}{note}")
 

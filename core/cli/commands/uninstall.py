@@ -77,6 +77,29 @@ def plan_removal(dist: InstalledDist, scheme: Scheme, options: Options) -> Remov
     return Removal(dist, scheme, options, tuple(paths), tuple(refused))
 
 
+def _really_inside(path: Path, real_roots: Iterable[str]) -> bool:
+    real = os.path.realpath(path)
+    return any(
+        real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in real_roots
+    )
+
+
+def unwritable(removals: Sequence[Removal]) -> Path | None:
+    """The first folder the removals must change but this user may not write, or None."""
+    folders: set[Path] = set()
+    for removal in removals:
+        # The transaction keeps what it moves aside in a folder it makes here.
+        folders.add(Path(removal.scheme.purelib))
+        roots = [os.path.realpath(root) for root in removal_roots(removal.dist, removal.scheme)]
+        for path in removal.paths:
+            if not _really_inside(path.parent, roots):
+                continue  # behind a symlink out of the environment: left where it is
+            folders.add(path.parent)
+            if path.is_dir() and not path.is_symlink():
+                folders.add(path)  # a folder moved to another has its ".." rewritten
+    return next((folder for folder in sorted(folders) if not os.access(folder, os.W_OK)), None)
+
+
 def summarise(paths: Sequence[Path], dist_info: Path) -> list[str]:
     """pip's short listing: a package directory as ``dir/*``, other files one by one."""
     folders: set[Path] = {dist_info}
@@ -160,7 +183,7 @@ def run_uninstall(ctx: click.Context, out: Output) -> None:
     from packaging.utils import canonicalize_name
 
     from roost.cli.invocation import invocation
-    from roost.errors import InstallRefused, RequirementError
+    from roost.errors import InstallError, InstallRefused, RequirementError
     from roost.flows.environment import distributions, load_context
     from roost.flows.install import refusal_message
     from roost.install.lock import env_lock, lock_file
@@ -194,6 +217,16 @@ def run_uninstall(ctx: click.Context, out: Output) -> None:
         refusals += manager.check_install(context.target, removal.scheme, removal.options)
     if refusals:
         raise InstallRefused(refusal_message(list({r: None for r in refusals})))
+    # Checked before asking and before anything moves: a read-only environment gets one
+    # clear error and stays exactly as it was.
+    blocked = unwritable(removals)
+    if blocked is not None:
+        labels = ", ".join(removal.label for removal in removals)
+        raise InstallError(
+            f"cannot uninstall {labels}: {blocked} is not writable for this user, and "
+            "removing needs to change it. Nothing was changed. Run roost as the user who "
+            "owns the environment, or make it writable."
+        )
 
     confirmed: list[Removal] = []
     for removal in removals:
@@ -246,7 +279,13 @@ def remove_all(removals: Sequence[Removal], out: Output) -> None:
     )
 
     labels = " ".join(removal.label for removal in removals)
-    tx = Transaction(Path(removals[0].scheme.purelib), f"roost uninstall {labels}")
+    try:
+        tx = Transaction(Path(removals[0].scheme.purelib), f"roost uninstall {labels}")
+    except OSError as exc:
+        raise InstallError(
+            f"cannot uninstall {labels}: roost cannot set aside what it removes in "
+            f"{removals[0].scheme.purelib} ({exc.strerror or exc}). Nothing was changed."
+        ) from None
     try:
         for removal in removals:
             out.detail(f"  Removing {removal.label}")
