@@ -3,7 +3,8 @@
 TLS comes from ``roost_ssl_context``, credentials from URLs and ``roost_http_auth``,
 proxies from ``--proxy`` or the environment (``HTTP(S)_PROXY``, ``ALL_PROXY``,
 ``NO_PROXY``). Transient failures are retried with backoff within one bound per
-request; errors a person sees never carry a password.
+request; bodies are bounded in size (:mod:`roost.net.bounded`) and in pace
+(:mod:`roost.net.pacing`); errors a person sees never carry a password.
 
 Transports are chosen per request by :class:`Router`, not by httpx's environment
 handling, so that proxy connections use the same SSL context as direct ones and
@@ -25,14 +26,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 from roost.errors import IndexAccessError, NetworkError
+from roost.net import bounded
 from roost.net.failures import backoff, refused_message, retry_after, tls_failure, tls_message
 from roost.net.hashing import check_hashes, file_hashes
+from roost.net.ranges import ByteRange, content_range, range_start
 from roost.net.route import Router, host_matches, is_loopback, no_proxy_matches, proxy_for
 from roost.net.urls import origin_of, split_credentials
 from roost.types import Credentials, Settings, redact_url
@@ -158,18 +160,26 @@ class Client:
     def _build(self) -> httpx.Client:
         import httpx
 
+        from roost.net.pacing import pace_transport
+
         router = self._router = Router(self._hooks.ssl_context(self._settings), self._settings)
 
         class Routing(httpx.BaseTransport):
             def handle_request(self, request: httpx.Request) -> httpx.Response:
-                return router.transport(str(request.url)).handle_request(request)
+                transport = router.transport(str(request.url))
+                pace_transport(transport)
+                return transport.handle_request(request)
 
         return httpx.Client(
             transport=Routing(),
             timeout=httpx.Timeout(self.timeout),
             follow_redirects=False,
             trust_env=False,
-            headers={"User-Agent": f"roost/{_version()}"},
+            # Only codings roost inflates itself, within a bound (roost.net.bounded).
+            headers={
+                "User-Agent": f"roost/{_version()}",
+                "Accept-Encoding": bounded.ACCEPTED_ENCODINGS,
+            },
         )
 
     def _auth_for(self, url: str) -> tuple[str, tuple[str, str] | None]:
@@ -242,16 +252,20 @@ class Client:
     ) -> T:
         """Open *url* and hand the response to *consume*, within one retry bound.
 
-        Connection errors, timeouts, bodies cut short and 429/5xx answers are retried
-        with backoff (``Retry-After`` honoured, capped); TLS verification failures,
-        401/403 and other statuses are not.
+        Connection errors, timeouts, stalled transfers (:mod:`roost.net.pacing`), bodies
+        cut short and 429/5xx answers are retried with backoff (``Retry-After`` honoured,
+        capped); TLS verification failures, 401/403 and other statuses are not.
         """
         import httpx
 
+        from roost.net import pacing
+
+        transient = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
         shown = redact_url(url)
         attempt = 0
         while True:
             response: httpx.Response | None = None
+            previous = pacing.start(self.timeout)
             try:
                 response, with_creds = self._open(url, headers())
                 status = response.status_code
@@ -268,16 +282,15 @@ class Client:
                 return consume(response)
             except httpx.ProxyError as exc:
                 raise NetworkError(self._proxy_message(url, str(exc))) from None
-            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            except (*transient, pacing.SlowTransfer) as exc:
                 failure = tls_failure(exc)
                 if failure is not None:
                     raise NetworkError(tls_message(shown, failure)) from None
                 if attempt >= self.retries:
-                    raise NetworkError(
-                        f"could not get {shown} after {attempt + 1} attempt(s): "
-                        f"{type(exc).__name__}: {redact_url(str(exc)) or 'no details'}"
-                        + self._via(url)
-                    ) from None
+                    from roost.net.failures import gave_up
+
+                    message = gave_up(shown, exc, attempt + 1, self.timeout, self._via(url))
+                    raise NetworkError(message) from None
                 attempt += 1
                 time.sleep(backoff(attempt))
             except httpx.TransportError as exc:
@@ -285,6 +298,7 @@ class Client:
                     f"could not get {shown}: {type(exc).__name__}: {redact_url(str(exc))}"
                 ) from None
             finally:
+                pacing.stop(previous)
                 if response is not None:
                     response.close()
 
@@ -318,8 +332,12 @@ class Client:
         *,
         headers: Mapping[str, str] | None = None,
         fresh: Callable[[bytes], bool] | None = None,
+        limit: int = bounded.MAX_PAGE_BYTES,
     ) -> httpx.Response:
         """GET *url* and read the whole body; statuses other than 401/403 are returned.
+
+        A body of more than *limit* bytes (decoded) is refused as a NetworkError as soon
+        as that many arrived (:mod:`roost.net.bounded`).
 
         Answers are kept in the HTTP cache: used unasked while the server's max-age
         says they are fresh (unless :attr:`refresh`), revalidated after that (a 304
@@ -328,10 +346,14 @@ class Client:
         hash is known).
         """
         asked = dict(headers or {})
+
+        def read(response: httpx.Response) -> httpx.Response:
+            return bounded.read_whole(response, url, limit, "an index page or metadata file")
+
         cache = self.http_cache
         if cache is None or any(name.lower() in _UNCACHED_HEADERS for name in asked):
             self.unrecorded = True
-            return self._fetch(url, lambda: asked, _read)
+            return self._fetch(url, lambda: asked, read)
         _, creds = self._auth_for(url)
         key = cache.key("GET", url, asked, creds)
         entry = cache.load(key)
@@ -342,7 +364,7 @@ class Client:
             self.served_unasked = True
             return self._read_from(url, key, entry, hashed).response()
         sent = {**asked, **(entry.validators() if entry is not None else {})}
-        response = self._fetch(url, lambda: sent, _read)
+        response = self._fetch(url, lambda: sent, read)
         if response.status_code == 304 and entry is not None:
             return self._read_from(url, key, cache.touch(key, entry, response), hashed).response()
         _, used = self._auth_for(url)
@@ -374,14 +396,14 @@ class Client:
 
         def take(response: httpx.Response) -> tuple[int, ByteRange | None]:
             status = response.status_code
-            found = _content_range(response)
+            found = content_range(response)
             if status != 206 or found is None:
                 return status, None
             data = bytearray()
-            for chunk in response.iter_bytes():
+            for chunk in bounded.decoded_body(
+                response, url, limit, "the range of a file it asked"
+            ):
                 data += chunk
-                if len(data) > limit:
-                    raise NetworkError(f"{redact_url(url)} sent more bytes than the range asked")
             start, total = found
             return status, ByteRange(start, total, bytes(data))
 
@@ -414,7 +436,7 @@ class Client:
         def save(response: httpx.Response) -> None:
             nonlocal resumed
             size = have()
-            if response.status_code == 206 and size and _range_start(response) == size:
+            if response.status_code == 206 and size and range_start(response) == size:
                 mode, resumed = "ab", True
             elif response.status_code == 200:
                 mode = "wb"
@@ -429,9 +451,10 @@ class Client:
                     f"downloading {redact_url(url)} failed: "
                     f"{response.status_code} {response.reason_phrase}"
                 )
+            # A resumed body may bring only what the limit leaves after the part kept.
+            limit = bounded.MAX_DOWNLOAD_BYTES - (size if mode == "ab" else 0)
             with open(partial, mode) as out:
-                # Unsized chunks: a sized iterator would hold back bytes a cut loses.
-                for chunk in response.iter_bytes():
+                for chunk in bounded.decoded_body(response, url, limit, "one downloaded file"):
                     out.write(chunk)
 
         try:
@@ -452,39 +475,8 @@ class Client:
         return actual["sha256"]
 
 
-@dataclass(frozen=True)
-class ByteRange:
-    """Bytes ``start`` to ``start + len(data)`` of a file of ``total`` bytes."""
-
-    start: int
-    total: int
-    data: bytes
-
-
 #: Requests with these headers are never answered from, nor kept in, the cache.
 _UNCACHED_HEADERS = frozenset({"range", "authorization", "if-none-match", "if-modified-since"})
-
-
-def _read(response: httpx.Response) -> httpx.Response:
-    response.read()
-    return response
-
-
-def _content_range(response: httpx.Response) -> tuple[int, int] | None:
-    """(first byte, file size) from ``Content-Range: bytes A-B/SIZE``."""
-    unit, _, rest = response.headers.get("Content-Range", "").partition(" ")
-    span, _, total = rest.partition("/")
-    first = span.partition("-")[0]
-    if unit != "bytes" or not first.isdigit() or not total.isdigit():
-        return None
-    return int(first), int(total)
-
-
-def _range_start(response: httpx.Response) -> int | None:
-    value = response.headers.get("Content-Range", "")
-    unit, _, rest = value.partition(" ")
-    start = rest.partition("-")[0]
-    return int(start) if unit == "bytes" and start.isdigit() else None
 
 
 def _version() -> str:

@@ -6,6 +6,8 @@ import time
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from roost.types import redact_url
+
 if TYPE_CHECKING:
     import ssl
 
@@ -76,3 +78,22 @@ def retry_after(response: httpx.Response) -> float | None:
         except (TypeError, ValueError):
             return None
         return min(max(when - time.time(), 0.0), MAX_RETRY_AFTER)
+
+
+def gave_up(shown: str, exc: Exception, attempts: int, timeout: float, via: str) -> str:
+    """Why a request failed for good after *attempts* transient failures, the last *exc*;
+    *via* names the proxy used, if any."""
+    from roost.net.pacing import PACE_BYTES, SlowTransfer
+
+    if isinstance(exc, SlowTransfer):
+        return (
+            f"could not get {shown}{via} after {attempts} attempt(s): the transfer stalled, "
+            f"{exc.received} bytes arrived in {exc.seconds:.1f} s and roost needs "
+            f"{PACE_BYTES // 1024} KiB in every --timeout window ({timeout:g} s). The server "
+            "is trickling or the link is very slow. On a slow link raise --timeout (also "
+            "'timeout' in roost's or pip's config): a longer window asks for a slower pace."
+        )
+    detail = redact_url(str(exc)) or "no details"
+    return (
+        f"could not get {shown} after {attempts} attempt(s): {type(exc).__name__}: {detail}{via}"
+    )
