@@ -272,7 +272,9 @@ class Fetcher:
                 # A stored copy that matches the index's hash needs no round trip.
                 return bool(expected) and _matches(body, expected)
 
-            response = self._client.get(url, fresh=verified)
+            from roost.net.lazy_wheel import MAX_METADATA
+
+            response = self._client.get(url, fresh=verified, limit=MAX_METADATA)
             if response.status_code != 200:
                 # An index that advertises a metadata file but cannot serve it: fall
                 # back to the wheel rather than fail the install.

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from roost.cli.options import environment_filter_options, python_option
+from roost.resolve.reqfile import without_comment
 from roost.util.output import Output
 
 if TYPE_CHECKING:
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
     from roost.types import Target
 
 #: pip's comment rule: ``#`` at the start of a line or after whitespace.
-_COMMENT_RE = re.compile(r"(^|\s+)#.*$")
 _EGG_RE = re.compile(r"[#&]egg=([^&]*)")
 #: Lines of a ``-r`` file that are copied through once, as pip copies them.
 _OPTION_PREFIXES = (
@@ -164,7 +164,7 @@ def _line_name(line: str, origin: str) -> str | None:
     """The project a ``-r`` file line names, or None when it names none."""
     from roost.resolve.requirement_line import parse_requirement_line
 
-    text = _COMMENT_RE.sub("", line).strip()
+    text = without_comment(line).strip()
     if text.startswith(("-e", "--editable")):
         match = _EGG_RE.search(text)
         return match.group(1) if match else None
@@ -223,7 +223,7 @@ def freeze_lines(
                 elif not files:
                     warn(
                         f"Requirement file [{path}] contains "
-                        f"{_COMMENT_RE.sub('', line).strip()}, but package {name!r} "
+                        f"{without_comment(line).strip()}, but package {name!r} "
                         "is not installed"
                     )
                 files.append(path)
