@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from roost.errors import BuildError
+from roost.errors import BuildError, RoostError
 from roost.hookspecs import hookimpl
 from roost.types import BuildRequest, BuildResult
 
@@ -184,8 +184,7 @@ def _prepared(request: BuildRequest) -> tuple[Any, _Runner, BuildSystem]:
 
     shown = request.display or request.source_dir
     system = build_system(request.source_dir, shown)
-    environment = request.environment
-    environment.install(system.requires, "build-system.requires")
+    _install(request, system.requires, "build-system.requires")
     caller, runner = _caller(request, system)
     runner.hook = f"get_requires_for_build_{request.kind}"
     getter = (
@@ -198,8 +197,22 @@ def _prepared(request: BuildRequest) -> tuple[Any, _Runner, BuildSystem]:
     except BackendUnavailable as exc:
         raise BuildError(_unavailable(shown, system, exc)) from None
     if extra:
-        environment.install(list(extra), f"the backend's {runner.hook} hook")
+        _install(request, list(extra), f"what the backend's {runner.hook} hook asked for")
     return caller, runner, system
+
+
+def _install(request: BuildRequest, requirements: Sequence[str], why: str) -> None:
+    try:
+        request.environment.install(requirements, why)
+    except BuildError:
+        raise
+    except RoostError as exc:
+        # Say whose build needed it: the nested install's own words name no project.
+        shown = request.display or request.source_dir
+        raise BuildError(
+            f"building {shown} failed: its {why} ({', '.join(requirements)}) could not be "
+            f"installed into the build environment: {exc.message}"
+        ) from None
 
 
 def _unavailable(shown: str, system: BuildSystem, exc: Exception) -> str:

@@ -80,13 +80,50 @@ class Builder:
         self._log = log
         self._cache = cache
         self._tag = tag
+        self._environments: dict[Path, BuildEnvironment] = {}
 
     def _environment(self, folder: Path) -> BuildEnvironment:
+        # One environment per source folder: preparing metadata and then building the
+        # same source install the build's requirements once.
+        known = self._environments.get(folder)
+        if known is not None:
+            return known
+        made: BuildEnvironment
         if self._options.isolation:
-            return IsolatedEnvironment(self._python, folder, self._installer)
-        return TargetEnvironment(
-            self._python, self._check if self._options.check_build_dependencies else None
+            made = IsolatedEnvironment(self._python, folder, self._installer)
+        else:
+            made = TargetEnvironment(
+                self._python, self._check if self._options.check_build_dependencies else None
+            )
+        self._environments[folder] = made
+        return made
+
+    def prepare_metadata(self, tree: SourceTree, folder: Path) -> str | None:
+        """The core metadata ``roost_prepare_metadata`` writes for *tree*, or None when no
+        plugin can tell without building the wheel."""
+        output = folder / "metadata"
+        output.mkdir(parents=True, exist_ok=True)
+        result = self._manager.prepare_metadata(
+            BuildRequest(
+                source_dir=str(tree.path),
+                kind="wheel",
+                output_dir=str(output),
+                environment=self._environment(folder),
+                config_settings=dict(self._options.config_settings or {}),
+                display=tree.display,
+                timeout=self._options.timeout,
+            )
         )
+        if result is None:
+            return None
+        metadata = Path(result.path) / "METADATA"
+        inside = os.path.realpath(metadata).startswith(os.path.realpath(output) + os.sep)
+        if not inside or not metadata.is_file():
+            raise BuildError(
+                f"preparing the metadata of {tree.display}: the backend reported "
+                f"{result.path}, which is not a .dist-info folder holding METADATA in {output}"
+            )
+        return metadata.read_text(encoding="utf-8", errors="replace")
 
     def build(
         self,
@@ -113,13 +150,25 @@ class Builder:
         folder = Path(tempfile.mkdtemp(prefix="build-", dir=self._scratch))
         tree = obtain(url, editable=editable, scratch=folder, download=download)
         cacheable = pinned is not None or (not editable and "archive_info" in tree.direct_url)
+        return self.build_source(tree, folder, kind=kind, config=settings, cacheable=cacheable)
+
+    def build_source(
+        self,
+        tree: SourceTree,
+        folder: Path,
+        *,
+        kind: str,
+        config: Mapping[str, str | tuple[str, ...]],
+        cacheable: bool,
+    ) -> BuiltWheel:
+        """Build *tree*, through the built-wheel cache when the source cannot change."""
         if cacheable:
-            hit = self._cached(tree.direct_url, kind, settings)
+            hit = self._cached(tree.direct_url, kind, config)
             if hit is not None:
                 return hit
-        built = self.build_tree(tree, folder, kind=kind, config=settings)
+        built = self.build_tree(tree, folder, kind=kind, config=config)
         if cacheable and self._cache is not None:
-            kept = self._cache.put(self._key(tree.direct_url, kind, settings), built.wheel)
+            kept = self._cache.put(self._key(tree.direct_url, kind, config), built.wheel)
             return BuiltWheel(kept, built.direct_url, kind)
         return built
 

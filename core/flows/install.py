@@ -31,11 +31,9 @@ from roost.flows.stages import (
 )
 
 if TYPE_CHECKING:
-    from roost.flows.gather import Session
+    from roost.build.builder import Builder
     from roost.flows.invocation import Invocation
-    from roost.manager import Manager
-    from roost.types import Target
-    from roost.util.output import Output
+    from roost.store.fetch import Fetcher
 
 # refusal_message is shared with ``roost uninstall``.
 __all__ = ["refusal_message", "run_install"]
@@ -43,8 +41,10 @@ __all__ = ["refusal_message", "run_install"]
 
 def run_install(invocation: Invocation) -> None:
     """``roost install``: the stages, each fed by the one before."""
+    from roost.flows.build_env import make_builder
     from roost.flows.environment import load_target
     from roost.flows.gather import gather, index_sources, session
+    from roost.flows.sdists import SourceDistributions
 
     manager, out = invocation.manager, invocation.out
     inputs = gather(invocation)
@@ -63,15 +63,11 @@ def run_install(invocation: Invocation) -> None:
         try:
             # Sources are built before anything is locked or resolved; the guard has
             # already said yes to the target.
-            request = build_stage(
-                request,
-                inputs.params,
-                manager=manager,
-                target=target,
-                net=net,
-                out=out,
-                scratch=scratch,
+            builder = make_builder(
+                request, manager=manager, target=target, net=net, out=out, scratch=scratch
             )
+            request = build_stage(request, inputs.params, builder=builder, fetcher=net.fetcher)
+            sdists = SourceDistributions(builder, net.fetcher, scratch)
             for _attempt in range(VIEW_ATTEMPTS):
                 installed = installed_now(target, scheme, request)
                 resolution = resolve_stage(
@@ -82,6 +78,7 @@ def run_install(invocation: Invocation) -> None:
                     helpers=helpers,
                     manager=manager,
                     out=out,
+                    sdists=sdists,
                 )
                 todo = still_to_install(resolution, request, out)
                 if not check_before_fetching(request, todo, net, target, out):
@@ -131,29 +128,17 @@ def run_install(invocation: Invocation) -> None:
 
 
 def build_stage(
-    request: InstallRequest,
-    params: dict[str, Any],
-    *,
-    manager: Manager,
-    target: Target,
-    net: Session,
-    out: Output,
-    scratch: Path,
+    request: InstallRequest, params: dict[str, Any], *, builder: Builder, fetcher: Fetcher
 ) -> InstallRequest:
     """*request* with every requirement that names a source built into a wheel."""
     from roost.flows.builds import build_sources, needs_build
 
     if not any(needs_build(parsed) for parsed in request.requirements):
         return request
-    from roost.flows.build_env import make_builder
-
-    builder = make_builder(
-        request, manager=manager, target=target, net=net, out=out, scratch=scratch
-    )
     built = build_sources(
         request.requirements,
         builder=builder,
-        fetcher=net.fetcher,
+        fetcher=fetcher,
         config_settings=params.get("config_settings", ()),
     )
     return replace(

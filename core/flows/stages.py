@@ -26,6 +26,7 @@ from roost.util.output import Output
 
 if TYPE_CHECKING:
     from roost.flows.gather import Gathered, Session
+    from roost.flows.sdists import SourceDistributions
     from roost.install.placement import Placer
     from roost.install.prepare import PlanItem, Unpacker
     from roost.manager import Manager
@@ -80,6 +81,8 @@ class InstallRequest:
                 no_deps=bool(params.get("no_deps")),
                 constraints=constraint_map(inputs.constraints),
                 no_binary=binary_policy(params.get("no_binary", ())),
+                only_binary=binary_policy(params.get("only_binary", ())),
+                prefer_binary=bool(params.get("prefer_binary")),
             ),
             hashed=require_hashes(params, inputs.settings, inputs.files),
             dry_run=bool(params.get("dry_run")),
@@ -176,8 +179,13 @@ def resolve_stage(
     helpers: Helpers,
     manager: Manager,
     out: Output,
+    sdists: SourceDistributions | None = None,
 ) -> Resolution:
-    """Resolve (or reuse the last resolution), fetching pinned wheels meanwhile."""
+    """Resolve (or reuse the last resolution), fetching pinned wheels meanwhile.
+
+    With *sdists*, an index's source distributions are candidates too, and those the
+    resolution keeps come back as the wheels built from them.
+    """
     from roost.install.prepare import Unpacker
     from roost.resolve.resolution_cache import resolve_or_reuse
     from roost.util.cache import cache_root
@@ -218,10 +226,11 @@ def resolve_stage(
         root=cache_root(request.settings),
         out=out,
         pinned=pinned,
+        source_metadata=None if sdists is None else sdists.metadata,
     )
     for warning in resolution.warnings:
         out.warning(warning)
-    return resolution
+    return resolution if sdists is None else sdists.built(resolution)
 
 
 def still_to_install(

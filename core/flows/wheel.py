@@ -11,9 +11,11 @@ from roost.flows.invocation import Invocation
 
 def run_wheel(invocation: Invocation) -> None:
     """Wheels of the requirements and their dependencies, built or fetched, in ``-w DIR``."""
+    from roost.flows.build_env import make_builder
     from roost.flows.environment import load_target
     from roost.flows.gather import gather, index_sources, session
     from roost.flows.install import build_stage
+    from roost.flows.sdists import SourceDistributions
     from roost.flows.stages import Helpers, InstallRequest, resolve_stage
 
     manager, out = invocation.manager, invocation.out
@@ -28,9 +30,10 @@ def run_wheel(invocation: Invocation) -> None:
     helpers = Helpers(None, None)
     try:
         with session(manager, request.settings, sources, target, params=params, out=out) as net:
-            request = build_stage(
-                request, params, manager=manager, target=target, net=net, out=out, scratch=scratch
+            builder = make_builder(
+                request, manager=manager, target=target, net=net, out=out, scratch=scratch
             )
+            request = build_stage(request, params, builder=builder, fetcher=net.fetcher)
             resolution = resolve_stage(
                 request,
                 net,
@@ -39,6 +42,7 @@ def run_wheel(invocation: Invocation) -> None:
                 helpers=helpers,
                 manager=manager,
                 out=out,
+                sdists=SourceDistributions(builder, net.fetcher, scratch),
             )
             files = [c.file for c in resolution.candidates if c.file is not None]
             futures = [(file, net.fetcher.wheel(file.link)) for file in files]

@@ -82,6 +82,10 @@ class Policy:
     constraints: Mapping[NormalizedName, SpecifierSet] = field(default_factory=dict)
     #: Projects (``*`` for all) the user said must not come as wheels (``--no-binary``).
     no_binary: frozenset[str] = frozenset()
+    #: Projects (``*`` for all) that must come as wheels (``--only-binary``).
+    only_binary: frozenset[str] = frozenset()
+    #: ``--prefer-binary``: any wheel ranks above a newer sdist.
+    prefer_binary: bool = False
 
 
 def valid_version(text: str) -> bool:

@@ -47,8 +47,8 @@ def direct_file(parsed: ParsedRequirement, target: Target) -> FileCandidate:
     filename = parsed.url.rstrip("/").rsplit("/", 1)[-1].split("#", 1)[0]
     if not filename.endswith(".whl"):
         raise RequirementError(
-            f"{parsed.origin}: {redact_url(parsed.url)} is not a wheel. roost installs wheels "
-            "only: build one first (for example `python -m build --wheel`)."
+            f"{parsed.origin}: {redact_url(parsed.url)} is not a wheel, and this command takes "
+            "wheels only (roost install and roost wheel build sources)."
         )
     try:
         name, version, _build, tags = parse_wheel_filename(filename)
@@ -115,12 +115,15 @@ def resolve(
     installed: dict[NormalizedName, InstalledDist],
     policy: Policy,
     pinned: Callable[[Candidate], None] | None = None,
+    source_metadata: Callable[[FileCandidate], str] | None = None,
 ) -> Resolution:
     """Resolve *requirements*; *pinned*, when given, hears of candidates the resolver
-    pins while it goes on (see :func:`pins_reporter`)."""
+    pins while it goes on (see :func:`pins_reporter`). With *source_metadata* (the
+    core metadata of an sdist, built if need be), sdists are candidates too."""
     import resolvelib
 
     provider = Provider(finder, fetcher, target, installed, policy)
+    provider.source_metadata = source_metadata
     reqs = user_requirements(requirements, target, provider)
     policy.requested = frozenset(r.name for r in reqs)
     hashes: dict[str, dict[str, tuple[str, ...]]] = {}
@@ -217,7 +220,7 @@ def _no_match(req: Req, finder: Finder, target: Target) -> NoMatchingDistributio
         lines.append(f"  wheels usable for this target: {', '.join(versions)}")
     sdists = sorted({one_line(c.link.filename) for c in found.candidates if not c.is_wheel})
     if sdists:
-        lines.append(f"  source distributions (roost installs wheels only): {', '.join(sdists)}")
+        lines.append(f"  source distributions: {', '.join(sdists)}")
     for link, why in found.rejected[:20]:
         # File names come from index pages: one line each, whatever they hold.
         lines.append(f"  skipped {one_line(link.filename)}: {why}")

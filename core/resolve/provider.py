@@ -33,7 +33,7 @@ from roost.util.core_metadata import first_field, header_fields, requirement
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
 
-    from roost.index.finder import Finder
+    from roost.index.finder import FileCandidate, Finder
     from roost.store.fetch import Fetcher
 
 #: Index lookups running ahead of the resolver; bounded like the download pool.
@@ -65,6 +65,9 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         self._pool: ThreadPoolExecutor | None = None
         self._asked: set[str] = set()
         self._satisfied: dict[tuple[int, Version, bool | None], tuple[bool, SpecifierSet]] = {}
+        #: Core metadata of a source distribution (building it if needed), or None when
+        #: nothing here can build: then only wheels are candidates.
+        self.source_metadata: Callable[[FileCandidate], str] | None = None
 
     # -- resolvelib interface ----------------------------------------------------
 
@@ -120,7 +123,7 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
             # Start fetching the metadata of the likeliest pick while the resolver
             # thinks about other projects.
             first = found[0]
-            if first.file is not None and first.installed is None:
+            if first.file is not None and first.file.is_wheel and first.installed is None:
                 self.fetcher.metadata(first.file.link)
         return found
 
@@ -202,11 +205,13 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         return not (self.policy.upgrade and name in self.policy.requested)
 
     def _refuse_no_binary(self, name: str) -> None:
+        if self.source_metadata is not None:
+            return  # sources are built
         if name in self.policy.no_binary or "*" in self.policy.no_binary:
             raise NoMatchingDistribution(
-                f"{name}: --no-binary asks for it to be built from source, and roost installs "
-                "wheels only. Build the wheel yourself (python -m build --wheel) and install "
-                "that file, or drop --no-binary for it."
+                f"{name}: --no-binary asks for it to be built from source, and this command "
+                "takes wheels only (roost install and roost wheel build sources). Drop "
+                "--no-binary for it."
             )
 
     def _candidates(
@@ -271,11 +276,19 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         acceptable: Callable[[Version], bool],
         pinned_exact: set[Version],
     ) -> list[Candidate]:
-        """The finder's wheels of *key* that requirements accept, one per version."""
+        """The finder's files of *key* that requirements accept, one per version: its
+        best wheel, else (when sources can be built) its sdist, with pip's
+        ``--no-binary``, ``--only-binary`` and ``--prefer-binary`` rules."""
+        policy = self.policy
+        wheels_ok = not (key in policy.no_binary or "*" in policy.no_binary)
+        sources_ok = self.source_metadata is not None and not (
+            key in policy.only_binary
+            or ("*" in policy.only_binary and key not in policy.no_binary)
+        )
         found: list[Candidate] = []
         seen: set[Version] = set()
         for fc in self.finder.find(key).candidates:
-            if not fc.is_wheel or fc.version in seen:
+            if fc.version in seen or not (wheels_ok if fc.is_wheel else sources_ok):
                 continue
             # PEP 592: a yanked file is used only when pinned to exactly its version.
             if fc.link.yanked is not None and fc.version not in pinned_exact:
@@ -286,12 +299,17 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
             if key in self.pinned_hashes:
                 self.fetcher.pinned[fc.link.url] = self.pinned_hashes[key]
             found.append(Candidate(key, fc.version, extras, file=fc))
+        if policy.prefer_binary:
+            # An older wheel beats a newer sdist; the sort keeps versions in order.
+            found.sort(key=lambda c: c.file is not None and not c.file.is_wheel)
         return found
 
     def _metadata_text(self, candidate: Candidate) -> str:
         if candidate.installed is not None:
             return candidate.installed.read_text("METADATA") or ""
         assert candidate.file is not None
+        if not candidate.file.is_wheel and self.source_metadata is not None:
+            return self.source_metadata(candidate.file)
         return self.fetcher.metadata(candidate.file.link).result()
 
     def _dependencies(self, candidate: Candidate) -> list[Req]:

@@ -37,7 +37,7 @@ from roost.util.cache import write_atomic
 from roost.version import __version__
 
 if TYPE_CHECKING:
-    from roost.index.finder import Finder
+    from roost.index.finder import FileCandidate, Finder
     from roost.net.client import Client
     from roost.net.http_cache import Entry as HttpCacheEntry
     from roost.net.http_cache import HttpCache
@@ -269,6 +269,7 @@ def resolve_or_reuse(
     root: Path | None,
     out: Output,
     pinned: Callable[[Candidate], None] | None = None,
+    source_metadata: Callable[[FileCandidate], str] | None = None,
 ) -> Resolution:
     """Resolve, or reuse the previous resolution of the same inputs over the same fresh
     index pages (this module), and keep this one for next time."""
@@ -302,9 +303,13 @@ def resolve_or_reuse(
         installed=installed,
         policy=policy,
         pinned=pinned,
+        source_metadata=source_metadata,
     )
     # A resolution that read anything the HTTP cache did not keep, or that had to ask
-    # the index again, cannot be checked next time.
-    if key is not None and root is not None and not client.unrecorded and not client.refresh:
+    # the index again, cannot be checked next time; nor one whose metadata came from
+    # building an sdist (no HTTP cache entry vouches for it).
+    built = any(c.file is not None and not c.file.is_wheel for c in resolution.candidates)
+    fresh = not client.unrecorded and not client.refresh
+    if key is not None and root is not None and fresh and not built:
         save(root, key, resolution, list(client.pages))
     return resolution

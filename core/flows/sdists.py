@@ -1,0 +1,134 @@
+"""Source distributions from indexes: their metadata for the resolver, their wheels for the plan.
+
+An sdist is a candidate when no wheel of its version fits (or ``--no-binary`` says
+so). Its metadata comes, cheapest first, from a PKG-INFO the sdist vouches for
+(Metadata-Version 2.2 or later, none of the fields the resolver reads marked
+``Dynamic``, PEP 643), then from ``roost_prepare_metadata``, and only then from
+building the wheel. A wheel is built only for sdists the resolution keeps, once.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import tempfile
+import threading
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from packaging.utils import canonicalize_name, parse_wheel_filename
+from packaging.version import InvalidVersion, Version
+
+from roost.build.sources import SourceTree, unpack_archive
+from roost.errors import BuildError
+from roost.types import Link
+
+if TYPE_CHECKING:
+    from roost.build.builder import Builder
+    from roost.index.finder import FileCandidate
+    from roost.resolve.plan import Resolution
+    from roost.store.fetch import Fetcher
+
+#: Fields the resolver reads: PKG-INFO is trusted only when none of them is Dynamic.
+_RESOLVER_FIELDS = frozenset({"requires-dist", "requires-python", "provides-extra"})
+
+
+def static_metadata(tree: SourceTree) -> str | None:
+    """The sdist's PKG-INFO when PEP 643 lets it stand for the built wheel's metadata."""
+    path = tree.path / "PKG-INFO"
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    fields = email.parser.Parser().parsestr(text, headersonly=True)
+    try:
+        if Version(fields.get("Metadata-Version", "0")) < Version("2.2"):
+            return None
+    except InvalidVersion:
+        return None
+    dynamic = {value.strip().lower() for value in fields.get_all("Dynamic") or []}
+    return None if dynamic & _RESOLVER_FIELDS else text
+
+
+class SourceDistributions:
+    """The sdists one install considers: unpacked once, prepared once, built once."""
+
+    def __init__(self, builder: Builder, fetcher: Fetcher, scratch: Path) -> None:
+        self._builder = builder
+        self._fetcher = fetcher
+        self._scratch = scratch
+        self._lock = threading.Lock()
+        self._trees: dict[str, tuple[SourceTree, Path]] = {}
+        self._wheels: dict[str, Path] = {}
+
+    def _tree(self, file: FileCandidate) -> tuple[SourceTree, Path]:
+        known = self._trees.get(file.link.url)
+        if known is not None:
+            return known
+        archive = self._fetcher.wheel(file.link).result()
+        sha256 = self._fetcher.digests[archive]
+        self._scratch.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix="sdist-", dir=self._scratch))
+        tree = unpack_archive(archive, folder / "unpacked", file.link.url, sha256)
+        self._trees[file.link.url] = (tree, folder)
+        return tree, folder
+
+    def metadata(self, file: FileCandidate) -> str:
+        """The core metadata of the sdist *file* (for the resolver)."""
+        with self._lock:
+            tree, folder = self._tree(file)
+            text = static_metadata(tree) or self._builder.prepare_metadata(tree, folder)
+            if text is None:
+                wheel = self._build(file)
+                from roost.store.fetch import metadata_from_wheel
+
+                text = metadata_from_wheel(wheel)
+        self._check(file, text)
+        return text
+
+    def _check(self, file: FileCandidate, text: str) -> None:
+        fields = email.parser.Parser().parsestr(text, headersonly=True)
+        name, version = fields.get("Name", ""), fields.get("Version", "")
+        try:
+            same = canonicalize_name(name) == str(file.name) and Version(version) == file.version
+        except InvalidVersion:
+            same = False
+        if not same:
+            raise BuildError(
+                f"{file.link.filename} holds {name} {version}, not the {file.name} "
+                f"{file.version} its name says; the index serves an inconsistent sdist."
+            )
+
+    def _build(self, file: FileCandidate) -> Path:
+        known = self._wheels.get(file.link.url)
+        if known is not None:
+            return known
+        tree, folder = self._tree(file)
+        # An sdist is an archive: its wheel is kept by the sdist's sha256.
+        wheel = self._builder.build_source(
+            tree, folder, kind="wheel", config={}, cacheable=True
+        ).wheel
+        name, version, _, _ = parse_wheel_filename(wheel.name)
+        if str(name) != str(file.name) or version != file.version:
+            raise BuildError(
+                f"building {file.link.filename} gave {wheel.name}, not {file.name} {file.version}"
+            )
+        self._wheels[file.link.url] = wheel
+        return wheel
+
+    def built(self, resolution: Resolution) -> Resolution:
+        """*resolution* with each sdist it keeps replaced by the wheel built from it."""
+        if not any(c.file is not None and not c.file.is_wheel for c in resolution.candidates):
+            return resolution
+        candidates = []
+        for candidate in resolution.candidates:
+            file = candidate.file
+            if file is None or file.is_wheel or candidate.installed is not None:
+                candidates.append(candidate)
+                continue
+            with self._lock:
+                wheel = self._build(file)
+            link = Link(wheel.resolve().as_uri(), wheel.name, file.link.source)
+            built = replace(file, link=link, is_wheel=True, tag_rank=0)
+            candidates.append(replace(candidate, file=built))
+        return replace(resolution, candidates=candidates)
