@@ -25,7 +25,6 @@ from roost.flows.stages import (
     install_stage,
     installed_now,
     recover_interrupted,
-    refusal_message,
     resolve_stage,
     still_to_install,
 )
@@ -34,9 +33,6 @@ if TYPE_CHECKING:
     from roost.build.builder import Builder
     from roost.flows.invocation import Invocation
     from roost.store.fetch import Fetcher
-
-# refusal_message is shared with ``roost uninstall``.
-__all__ = ["refusal_message", "run_install"]
 
 
 def run_install(invocation: Invocation) -> None:
