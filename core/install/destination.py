@@ -9,8 +9,10 @@ every other file, so a distribution is never visible half-installed.
 
 from __future__ import annotations
 
+import base64
 import csv
 import functools
+import hashlib
 import io
 import os
 import warnings
@@ -31,12 +33,15 @@ from installer.utils import Scheme as FileScheme
 
 from roost.errors import InstallError
 from roost.install.placement import Placer
+from roost.install.protected import GUARDED, protected
 from roost.install.transaction import Transaction
 from roost.store.linker import CREATE_NEW
 from roost.store.unpacked import Member, UnpackedWheel
 
 #: A RECORD row with the scheme its path is in: (scheme, path, hash, size).
 Row = tuple[str, str, str, str]
+#: Reading a store file: never through a symlink planted at its name.
+_READ = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
 
 
 def _inside(path: str, roots: Sequence[str]) -> bool:
@@ -89,6 +94,8 @@ class TransactionalDestination(SchemeDictionaryDestination):
             target.parent.mkdir(parents=True, exist_ok=True)
             self._staged.append((scheme, path))
         else:
+            if scheme in GUARDED:
+                self._refuse_protected(scheme, path, str(target))
             self._refuse_symlinked_parents(scheme, target)
             self.tx.make_parents(target)
             self._before_replacing(str(target))
@@ -129,6 +136,21 @@ class TransactionalDestination(SchemeDictionaryDestination):
                 key=lambda path: path.split("/"),
             )
             self.written.extend(f"{final}/{path}" for path in inner)
+
+    def _refuse_protected(self, scheme: str, path: str, target: str) -> None:
+        """Refuse writing *path* of *scheme* to *target* if the environment needs the
+        file there to start (:mod:`roost.install.protected`)."""
+        why = protected(self.scheme_dict, self.interpreter).why(target)
+        if why is None:
+            return
+        data_dir = self.dist_info_dir[: -len(".dist-info")] + ".data"
+        # A script is a .data/scripts/ member or an entry point's.
+        what = f"the script {path!r}" if scheme == "scripts" else f"{data_dir}/{scheme}/{path}"
+        raise InstallError(
+            f"refusing to install {self.label}: {what} would be written to {target}, {why}, "
+            "which no wheel may replace (the environment must still start). The wheel is "
+            "broken or hostile: report it to the package's maintainers."
+        )
 
     def _before_replacing(self, target: str) -> None:
         """Called before *target* is moved aside and written (nothing to wait for here)."""
@@ -211,6 +233,8 @@ class StoreDestination(TransactionalDestination):
                 raise ValueError(f"Attempting to write {path} outside of the target directory")
         else:
             target = prefix + path
+        if scheme in GUARDED:
+            self._refuse_protected(scheme, path, target)
         parent = target.rpartition("/")[0]
         tx = self.tx
         if parent not in self._ready_dirs:
@@ -293,14 +317,20 @@ def install_unpacked(
     (``.data/<scheme>/`` to the scheme's path, ``scripts`` with their ``#!python``
     rewritten), then *additional* dist-info files, then RECORD.
     """
+    checked = destination.placer.verified.get(str(entry.root))
+    if checked is not None and checked != entry.manifest_sha256:
+        raise InstallError(
+            f"refusing to install {destination.label}: the store entry {entry.root} changed "
+            "after it was read (another process writes the cache). Try again."
+        )
     root_scheme = FileScheme("purelib" if entry.root_is_purelib else "platlib")
     record_path = f"{entry.dist_info_dir}/RECORD"
     written: list[Row] = []
     tree = str(entry.tree)
-    names = {m.path for m in entry.members}
     entry_points = f"{entry.dist_info_dir}/entry_points.txt"
-    if entry_points in names:
-        text = Path(tree, entry_points).read_text(encoding="utf-8")
+    found = next((m for m in entry.members if m.path == entry_points), None)
+    if found is not None:
+        text = _stored_bytes(tree, found, destination.label).decode("utf-8")
         for name, module, attr, section in parse_entrypoints(text):
             record = destination.write_script(name=name, module=module, attr=attr, section=section)
             written.append(("scripts", *record.to_row()))
@@ -326,7 +356,7 @@ def install_unpacked(
         source = f"{tree}/{path}"
         if scheme == "scripts":
             # The shebang is per environment: written, never linked.
-            with open(source, "rb") as stream:
+            with io.BytesIO(_stored_bytes(tree, member, destination.label)) as stream:
                 record = destination.write_file(scheme, inner, stream, member.executable)
             written.append((scheme, *record.to_row()))
         else:
@@ -338,3 +368,18 @@ def install_unpacked(
             )
         written.append((root_scheme, *record.to_row()))
     destination.write_record(root_scheme, record_path, written)
+
+
+def _stored_bytes(tree: str, member: Member, label: str) -> bytes:
+    """The content of a store file this process reads (and does not link): checked
+    against the manifest here, as read, since the file may have been replaced after
+    the entry was checked."""
+    with open(os.open(f"{tree}/{member.path}", _READ), "rb") as handle:
+        data = handle.read()
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode().rstrip("=")
+    if digest != member.sha256:
+        raise InstallError(
+            f"refusing to install {label}: {member.path} in the store changed after it "
+            "was checked (another process writes the cache). Try again."
+        )
+    return data

@@ -16,12 +16,16 @@ done again in-process; one whose parent has gone stops.
 
 Protocol over the helper's stdin, NUL-terminated fields (no path holds a NUL):
 ``P source target x`` places (``x`` is ``1`` for an executable file), ``R source
-target`` renames, ``V root`` checks a store entry's files, ``S`` asks for a reply.
+target`` renames, ``V root`` checks a store entry by content
+(:func:`~roost.store.entry_check.verify_entry`: every file hashed, the one costly
+check of a warm install, made here while the installing process goes on and checks a
+share of the entries itself), ``S`` asks for a reply.
 After a failure the helper skips changes until the next ``S``. The reply is one JSON
-line, ``[mode, logs, failure, stale]``: the link mode it ended with (hard links may
+line, ``[mode, logs, failure, checked]``: the link mode it ended with (hard links may
 have fallen back to copies), its log lines, null or ``[number, *failure]`` (the
 operation's number, counted from 0 over the whole run, and the failure as
-:mod:`roost.util.helper_process` describes it), and the entries ``V`` found changed.
+:mod:`roost.util.helper_process` describes it), and for each entry ``V`` checked the
+sha256 of the manifest it verified, or null if the entry failed.
 """
 
 from __future__ import annotations
@@ -34,13 +38,16 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from roost.store.linker import Linker
-from roost.store.store_files import entry_intact
+from roost.store.store_files import ARCHIVE
 from roost.util.helper_process import describe, finish, ignore_interrupts, rebuild, spawn
 
 #: Operations handed over per write: a few pipe buffers' worth.
 _BATCH = 200
 _READ = 1 << 16
 _FIELDS = {b"P": 4, b"V": 2, b"R": 3, b"S": 1}
+#: The helper checks this many times as much of the store (by wheel size) as the
+#: installing process, which has its own work meanwhile (see :meth:`Placer._mine`).
+_HELPER_SHARE = 2
 
 
 class PlacementFailed(Exception):
@@ -66,10 +73,15 @@ class Placer:
         self._unconfirmed: list[tuple[str, str, str, bool]] = []
         self._sent = 0
         self._count = 0
-        #: Entries :meth:`verify` found changed since they were unpacked.
+        #: Entries :meth:`verify` found not to be what their wheel holds.
         self.stale: set[str] = set()
+        #: Entries :meth:`verify` found sound, with the sha256 of the manifest it read
+        #: (the installing process compares it with the manifest it read itself).
+        self.verified: dict[str, str] = {}
         self._steps: list[int] = []
         self._labels: list[str] = []
+        #: The size of the wheels of the entries checked here, and in the helper.
+        self._weights = [0, 0]
 
     @property
     def pid(self) -> int | None:
@@ -102,17 +114,35 @@ class Placer:
             self._send()
 
     def verify(self, root: str) -> None:
-        """Check the store entry at *root* (:func:`~roost.store.store_files.entry_intact`) in
-        the helper (at once without one); after the next :meth:`sync`, :attr:`stale`
-        holds it if it failed."""
-        if self._process is None:
-            if not entry_intact(root):
-                self.stale.add(root)
+        """Check the store entry at *root* by content (see
+        :func:`~roost.store.entry_check.verify_entry`) in the helper (at once without
+        one); after the next :meth:`sync`, :attr:`stale` holds it if it failed,
+        :attr:`verified` if not."""
+        if self._process is None or self._mine(root):
+            self._checked(root, _verify(root))
             return
         self._unconfirmed.append(("V", root, "", False))
         self._count += 1
         # Sent at once: the point is that the helper checks while this process goes on.
         self._send()
+
+    def _mine(self, root: str) -> bool:
+        """Whether to check the entry at *root* here rather than in the helper.
+
+        This process waits for the helper's checks soon after handing them over (the
+        fetch stage's sync): checking a share of the entries itself meanwhile, the two
+        finish closer together. A warm install of 50 wheels (10,000 files) had 50 ms
+        of this process's own work there and 180 ms of checks; with a third of the
+        checks here (shared by the size of each entry's wheel, a stat call) the stage
+        took 0.21 s instead of 0.31 s (medians of 9, 2 CPUs).
+        """
+        try:
+            weight = os.stat(os.path.join(root, ARCHIVE)).st_size
+        except OSError:
+            weight = 0
+        mine = self._weights[0] * _HELPER_SHARE < self._weights[1]
+        self._weights[0 if mine else 1] += weight
+        return mine
 
     def rename(self, source: str, target: str) -> None:
         """``os.replace(source, target)``, after everything asked before it."""
@@ -133,8 +163,9 @@ class Placer:
         if reply is None:
             self._take_over()
             return
-        mode, logs, failure, stale = reply
-        self.stale.update(stale)
+        mode, logs, failure, checked = reply
+        for root, digest in checked.items():
+            self._checked(root, digest)
         self.linker.mode = mode
         for line in logs:
             self.linker.log(line)
@@ -144,6 +175,12 @@ class Placer:
             number, described = failure[0], failure[1:]
             index = bisect.bisect_right(self._steps, number) - 1
             raise PlacementFailed(rebuild(described), self._labels[index] if index >= 0 else None)
+
+    def _checked(self, root: str, digest: str | None) -> None:
+        if digest is None:
+            self.stale.add(root)
+        else:
+            self.verified[root] = digest
 
     def close(self) -> None:
         """End the helper at once: after :meth:`sync` it has nothing left to do, and
@@ -180,7 +217,7 @@ class Placer:
             return False
         return True
 
-    def _reply(self) -> tuple[str, list[str], list[Any] | None, list[str]] | None:
+    def _reply(self) -> tuple[str, list[str], list[Any] | None, dict[str, str | None]] | None:
         """The helper's answer to ``S``; None if it died or answered nonsense."""
         process = self._process
         assert process is not None and process.stdout is not None
@@ -190,19 +227,19 @@ class Placer:
             return None
         if not (isinstance(reply, list) and len(reply) == 4):
             return None
-        mode, logs, failure, stale = reply
+        mode, logs, failure, checked = reply
         if (
             isinstance(mode, str)
             and isinstance(logs, list)
             and all(isinstance(line, str) for line in logs)
-            and isinstance(stale, list)
-            and all(isinstance(root, str) for root in stale)
+            and isinstance(checked, dict)
+            and all(isinstance(digest, str | None) for digest in checked.values())
             and (
                 failure is None
                 or (isinstance(failure, list) and failure and isinstance(failure[0], int))
             )
         ):
-            return mode, logs, failure, stale
+            return mode, logs, failure, checked
         return None
 
     def _take_over(self) -> None:
@@ -211,8 +248,7 @@ class Placer:
         self.close()
         for kind, source, target, executable in todo:
             if kind == "V":
-                if not entry_intact(source):
-                    self.stale.add(source)
+                self._checked(source, _verify(source))
                 continue
             if kind == "R":
                 if os.path.lexists(source):
@@ -223,6 +259,14 @@ class Placer:
             if os.path.lexists(target):
                 os.unlink(target)
             self.linker.place(source, target, executable)
+
+
+def _verify(root: str) -> str | None:
+    # Imported on the first check: the helper starts in 13 ms instead of 20 without
+    # zipfile and hashlib, and a cold install checks no entry.
+    from roost.store.entry_check import verify_entry
+
+    return verify_entry(root)
 
 
 def main() -> None:
@@ -241,7 +285,7 @@ def serve(source: int, sink: BinaryIO, mode: str, parent: int) -> None:
     """Carry out operations read from the file descriptor *source* until it ends (or
     the parent process *parent* has gone)."""
     logs: list[str] = []
-    stale: list[str] = []
+    checked: dict[str, str | None] = {}
     linker = Linker(mode, logs.append)
     failure: list[object] | None = None
     number = 0
@@ -264,16 +308,15 @@ def serve(source: int, sink: BinaryIO, mode: str, parent: int) -> None:
             if at + size > end:
                 break
             if kind == b"S":
-                sink.write(json.dumps([linker.mode, logs, failure, stale]).encode() + b"\n")
+                sink.write(json.dumps([linker.mode, logs, failure, checked]).encode() + b"\n")
                 sink.flush()
                 failure = None
                 logs.clear()
-                stale.clear()
+                checked.clear()
             elif kind == b"V":
                 # A check, not a change: made even after a failure.
                 root = decode(fields[at + 1])
-                if not entry_intact(root):
-                    stale.append(root)
+                checked[root] = _verify(root)
                 number += 1
             else:
                 if failure is None:

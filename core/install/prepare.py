@@ -106,6 +106,26 @@ def check_names(item: PlanItem, found: UnpackedWheel | None = None) -> None:
         )
 
 
+def _check_stored(item: PlanItem, entry: UnpackedWheel, store: UnpackedStore) -> None:
+    """:func:`check_names` for a wheel found in the store before it was fetched.
+
+    Its metadata is read before the placement helper has checked the entry by content;
+    if the checks refuse it, the entry itself may be what is wrong (someone wrote the
+    cache): then it is removed, so that the next run fetches the wheel again.
+    """
+    try:
+        check_names(item, entry)
+    except InstallError:
+        if entry.intact():
+            raise
+        store.remove(entry.root)
+        raise InstallError(
+            f"the stored copy of {item.label} in {entry.root} is not what the wheel holds "
+            "(someone else wrote the cache); it was removed. Nothing was installed: run "
+            "the command again."
+        ) from None
+
+
 def _refusal(item: PlanItem, exc: BaseException) -> InstallError:
     return InstallError(f"refusing to install {item.label}: {exc}\nNothing was installed.")
 
@@ -127,7 +147,7 @@ def prepare(
     from roost.store.unpack import RecordMismatch
 
     if item.entry is not None:
-        check_names(item, item.entry)
+        _check_stored(item, item.entry, store)
         return item.entry
     wheel = item.archive()
     digest, found = store.lookup(wheel, item.sha256)

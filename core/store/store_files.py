@@ -1,10 +1,12 @@
-"""Whether the files of an unpacked-store entry are still as they were unpacked.
+"""The layout of an unpacked-store entry, its manifest, and the quick check of its files.
 
-An in-place edit of a hard-linked file in any environment edits the store's copy too,
-so every use of an entry first compares each file's size, modification time and type
-with its manifest. Kept apart from :mod:`roost.store.unpacked`, and light, because the
-placement helper process (:mod:`roost.install.placement`) makes the same check while the
-install goes on.
+The quick check compares each file's size, modification time and type with the
+manifest: it notices an in-place edit of a hard-linked file in some environment (which
+edits the store too) without reading a byte. It proves nothing against someone who can
+write the cache (they can write the manifest too): that is
+:mod:`roost.store.entry_check`'s check by content. Kept apart from
+:mod:`roost.store.unpacked`, and light, for the placement helper process
+(:mod:`roost.install.placement`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ from typing import Any
 
 MANIFEST = "manifest.json"
 TREE = "tree"
+#: The entry's copy of the wheel it was made from: what its files are checked against
+#: (see :mod:`roost.store.entry_check`).
+ARCHIVE = "wheel.whl"
+#: The entries' layout; entries of another are not used (and are made again).
+FORMAT = 2
 
 
 def files_intact(tree: str, members: Iterable[Sequence[Any]]) -> bool:
@@ -45,10 +52,3 @@ def read_manifest(root: str | os.PathLike[str]) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
-
-
-def entry_intact(root: str) -> bool:
-    """:func:`files_intact` for the entry at *root*, read from its manifest."""
-    data = read_manifest(root)
-    members = None if data is None else data.get("members")
-    return isinstance(members, list) and files_intact(os.path.join(root, TREE), members)

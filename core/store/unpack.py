@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from roost.errors import InstallError
-from roost.store.linker import CREATE_NEW
-from roost.store.store_files import MANIFEST, TREE
+from roost.store.entry_check import trusted
+from roost.store.linker import CREATE_NEW, copy_exclusive
+from roost.store.store_files import ARCHIVE, FORMAT, MANIFEST, TREE
 from roost.store.zip_member import read_whole
 
-FORMAT = 1
 _CHUNK = 1 << 20
 #: Reading members: big enough to serve most members from memory, small enough that
 #: two unpacking threads do not raise the peak memory of an install.
@@ -83,11 +83,27 @@ def _b64(digest: bytes) -> str:
     return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
 
+def keep_archive(wheel: Path, target: Path) -> None:
+    """Put the wheel at *target*, where every later check of the entry hashes it: a
+    hard link when the file may stand in the store as it is (no space taken twice),
+    else a copy."""
+    try:
+        os.link(wheel, target)
+    except OSError:
+        pass  # another filesystem, no hard links: copied below
+    else:
+        # A wheel of another user's (a shared wheelhouse) would fail every check.
+        if trusted(os.lstat(target)):
+            return
+        os.unlink(target)
+    copy_exclusive(str(wheel), str(target), False)
+
+
 def unpack_wheel(wheel: Path, into: Path, expected: Expected | None = None) -> None:
-    """Unpack *wheel* into *into*/tree, checking every member against RECORD, then write
-    the manifest (the completion marker). With *expected*, the archive checks
-    (:func:`roost.store.wheel_check.check_wheel` with these arguments) run first: a caller
-    that has not run them yet must pass it."""
+    """Unpack *wheel* into *into*/tree, checking every member against RECORD, keep the
+    wheel beside it, then write the manifest (the completion marker). With *expected*,
+    the archive checks (:func:`roost.store.wheel_check.check_wheel` with these
+    arguments) run first: a caller that has not run them yet must pass it."""
     from installer.records import parse_record_file
     from installer.sources import WheelFile
     from installer.utils import make_file_executable, parse_metadata_file
@@ -146,6 +162,7 @@ def unpack_wheel(wheel: Path, into: Path, expected: Expected | None = None) -> N
             members.append([name, digest, size, executable, mtime])
     if issues:
         raise RecordMismatch(issues)
+    keep_archive(wheel, into / ARCHIVE)
     manifest = {
         "format": FORMAT,
         "wheel": wheel.name,

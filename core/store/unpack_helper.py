@@ -9,7 +9,7 @@ thread finds it free (or from the one thread feeding it wheels the resolver pinn
 which waits for it), and costs 30-35 MiB while it lives (23 MiB of it the imports).
 
 Protocol, one JSON line each way over the helper's stdin and stdout: the request
-``[wheel, directory, expected]`` runs :func:`roost.store.unpacked.unpack_wheel` (``expected`` is
+``[wheel, directory, expected]`` runs :func:`roost.store.unpack.unpack_wheel` (``expected`` is
 null, or the name, version and index metadata to run the archive checks with); the
 reply is ``["ok"]``, ``["record", issues]``, ``["unsafe", text]`` (the archive checks
 refused the wheel) or a failure as :mod:`roost.util.helper_process` describes it, and the

@@ -1,20 +1,27 @@
 """A store of unpacked wheels: ``<cache>/unpacked/<sha256 of the wheel>/`` (how files
 leave it for an environment: :mod:`roost.store.linker`).
 
-An entry is ``tree/`` (the wheel's members exactly as in the archive) and
-``manifest.json`` (its completion marker: every member's sha256, size, executable bit
-and the modification time it had when unpacked, written only once RECORD verified every
-member). It is built in a temporary directory next to the final one and renamed into
-place, so a reader sees a whole entry or none; a concurrent builder losing the race
-uses the winner's. An entry whose files changed since (an in-place edit of a hard-linked
-file in some environment edits the store too) fails the size and mtime check made
-before every use and is rebuilt from the wheel.
+An entry is ``tree/`` (the wheel's members exactly as in the archive), ``wheel.whl``
+(the wheel itself) and ``manifest.json`` (its completion marker: every member's sha256,
+size, executable bit and the modification time it had when unpacked, written only once
+RECORD verified every member). It is built in a temporary directory next to the final
+one and renamed into place, so a reader sees a whole entry or none; a concurrent
+builder losing the race uses the winner's.
+
+The cache is not trusted: before an entry is used, every file of it is checked by
+content against the RECORD of its own copy of the wheel, whose sha256 must be the
+entry's name (:mod:`roost.store.entry_check`), in the placement helper while the install
+goes on or here. An entry that fails (edited in place through a hard link, or by
+anyone who could write the cache) is not used, and is made again from the verified
+wheel.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -24,8 +31,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from roost.errors import InstallError
-from roost.store.store_files import MANIFEST, TREE, files_intact, read_manifest
-from roost.store.unpack import FORMAT, unpack_wheel
+from roost.store.entry_check import verify_entry
+from roost.store.store_files import FORMAT, MANIFEST, TREE, files_intact, read_manifest
+from roost.store.unpack import unpack_wheel
 
 if TYPE_CHECKING:
     from roost.store.unpack import Expected
@@ -56,18 +64,22 @@ class UnpackedWheel:
     data_dir: str
     root_is_purelib: bool
     members: tuple[Member, ...]
+    #: The sha256 (hex) of the manifest these fields were read from.
+    manifest_sha256: str = ""
 
     @property
     def tree(self) -> Path:
         return self.root / TREE
 
     def intact(self) -> bool:
-        """Every member is still a regular file of the size and mtime it was unpacked with."""
-        return files_intact(str(self.tree), self.members)
+        """Every file is what the wheel holds, and the manifest is the one read
+        (:func:`~roost.store.entry_check.verify_entry`: each file hashed)."""
+        return verify_entry(str(self.root), self.manifest_sha256) is not None
 
     def metadata_intact(self) -> bool:
-        """:meth:`intact` for the members in the .dist-info only (what the checks before
-        an install read)."""
+        """The quick check (size and mtime, no byte read) of the members in the
+        .dist-info: an entry edited in place through a hard link is made again before
+        the checks that read its metadata, instead of failing them."""
         prefix = self.dist_info_dir + "/"
         return files_intact(str(self.tree), (m for m in self.members if m.path.startswith(prefix)))
 
@@ -116,10 +128,12 @@ class UnpackedStore:
     ) -> UnpackedWheel | None:
         """The intact entry of the wheel whose sha256 is *sha256*, if the store has one.
 
-        An entry is made only from bytes that had this hash and passed every check, so
-        a wheel the index says has this hash need not be fetched at all. With *verify*,
-        only the .dist-info is checked here and the entry is handed to *verify*, which
-        takes the check of the other files over (the placement helper).
+        An entry is made only from bytes that had this hash and passed every check, and
+        is checked against its copy of those bytes, so a wheel the index says has this
+        hash need not be fetched at all. With *verify*, only the .dist-info's sizes and
+        mtimes are looked at here and the entry is handed to *verify*, which takes the
+        check by content over (the placement helper; an entry failing it must not be
+        used).
         """
         found = _load(self.entry_path(sha256))
         if found is None:
@@ -198,10 +212,9 @@ def _sha256(wheel: Path) -> str:
 
 
 def _load(root: Path) -> UnpackedWheel | None:
-    data = read_manifest(root)
-    if data is None:
-        return None
     try:
+        raw = (root / MANIFEST).read_bytes()
+        data = json.loads(raw)
         if data.get("format") != FORMAT or data.get("record_verified") is not True:
             return None
         return UnpackedWheel(
@@ -210,6 +223,7 @@ def _load(root: Path) -> UnpackedWheel | None:
             data_dir=data["data_dir"],
             root_is_purelib=bool(data["root_is_purelib"]),
             members=tuple(map(Member._make, data["members"])),
+            manifest_sha256=hashlib.sha256(raw).hexdigest(),
         )
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None

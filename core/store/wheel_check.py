@@ -6,8 +6,11 @@ could land outside the environment (``..``, absolute or drive paths, backslashes
 control characters, escapes through ``.data/<scheme>/``, unknown ``.data`` schemes),
 duplicate members, local headers that disagree with the central directory (two zip
 readers would then see two different wheels), zip bombs, entry points or scripts that
-escape the scripts directory or shadow ``python``, and metadata whose name or version
-disagrees with the file name or with what the index served (PEP 658). RECORD hashes,
+escape the scripts directory or shadow ``python``, data files or scripts that would
+replace the environment's interpreter or ``pyvenv.cfg`` (the check that knows the
+scheme's real paths is :mod:`roost.install.protected`'s, at install time), and metadata
+whose name or version disagrees with the file name or with what the index served
+(PEP 658). RECORD hashes,
 sizes and files missing from RECORD are checked by ``installer``'s ``validate_record``.
 """
 
@@ -36,7 +39,13 @@ RATIO_FLOOR = 1 << 20
 #: All members together may expand to at most this many bytes.
 MAX_TOTAL = 1 << 30
 DATA_SCHEMES = frozenset({"purelib", "platlib", "headers", "scripts", "data"})
-_SHADOWED = re.compile(r"python(\d+(\.\d+)?)?w?", re.IGNORECASE)
+#: The names an interpreter has in a scripts folder (``python3.12``, ``pythonw.exe``,
+#: ``python3.13t``, ``pypy3``): no script or data file may take one.
+INTERPRETER_NAME = re.compile(
+    r"(python|pypy)(\d+(\.\d+)*)?(w|d|_d|t|m|dm)?(\.exe)?", re.IGNORECASE
+)
+#: Where the data scheme's root (a venv's root, a prefix) keeps its interpreters.
+_BIN_DIRS = frozenset({"bin", "scripts"})
 _ZIP64_SIZE = 0xFFFFFFFF
 
 
@@ -206,7 +215,26 @@ def _member_problems(infos: list[zipfile.ZipInfo], name: str, version: Version) 
                 )
             elif len(parts) < 3 and not member.endswith("/"):
                 problems.append(f"member {shown} names a .data scheme but no file in it")
+            elif what := _replaces(parts[1], [part.lower() for part in parts[2:]]):
+                problems.append(f"member {shown} would replace the environment's {what}")
     return problems
+
+
+def _replaces(scheme: str, parts: list[str]) -> str | None:
+    """What a ``.data/<scheme>/<parts>`` member would replace that every environment
+    needs to start, in any scheme: the data root is the venv's (or prefix's) root, with
+    the interpreters in ``bin/`` or ``Scripts/``; CPython reads pyvenv.cfg there or one
+    folder up. (Scripts, which land beside the interpreter, are checked by name with
+    the entry points.)"""
+    if scheme != "data":
+        return None
+    if parts == ["pyvenv.cfg"] or (
+        len(parts) == 2 and parts[0] in _BIN_DIRS and parts[1] == "pyvenv.cfg"
+    ):
+        return "configuration (pyvenv.cfg)"
+    if len(parts) == 2 and parts[0] in _BIN_DIRS and INTERPRETER_NAME.fullmatch(parts[1]):
+        return f"interpreter ({'/'.join(parts)})"
+    return None
 
 
 def _header_problems(handle: object, infos: list[zipfile.ZipInfo]) -> list[str]:
@@ -327,6 +355,7 @@ def _script_problems(
     name: str,
     version: Version,
 ) -> list[str]:
+    #: (script name, how to name it in a message)
     names: list[tuple[str, str]] = []
     try:
         entry_points = archive.read(f"{dist_info}/entry_points.txt").decode("utf-8")
@@ -341,7 +370,7 @@ def _script_problems(
             return [f"{dist_info}/entry_points.txt cannot be read: {exc}"]
         for section in ("console_scripts", "gui_scripts"):
             if parser.has_section(section):
-                names += [(n, f"{section} entry point") for n in parser.options(section)]
+                names += [(n, f"{section} entry point {n!r}") for n in parser.options(section)]
     for info in infos:
         parts = info.filename.split("/")
         if (
@@ -350,13 +379,16 @@ def _script_problems(
             and parts[1] == "scripts"
             and _is_own(parts[0], ".data", name, version)
         ):
-            names.append((parts[2], "script"))
+            names.append((parts[2], f"script {parts[2]!r} (member {info.filename!r})"))
     problems = []
-    for script, kind in names:
+    for script, shown in names:
         if not script or "/" in script or "\\" in script or script in {".", ".."}:
-            problems.append(f"{kind} {script!r} would be written outside the scripts directory")
+            problems.append(f"{shown} would be written outside the scripts directory")
         elif _CONTROL.search(script):
-            problems.append(f"{kind} {script!r} has control characters in its name")
-        elif _SHADOWED.fullmatch(script):
-            problems.append(f"{kind} {script!r} would shadow the environment's interpreter")
+            problems.append(f"{shown} has control characters in its name")
+        elif INTERPRETER_NAME.fullmatch(script):
+            problems.append(f"{shown} would shadow the environment's interpreter")
+        elif script.lower() == "pyvenv.cfg":
+            # CPython reads pyvenv.cfg beside the interpreter first.
+            problems.append(f"{shown} would replace the environment's configuration")
     return problems
