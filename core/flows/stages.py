@@ -322,9 +322,11 @@ def fetch_stage(
     placer.sync()
     if not placer.stale:
         return plan, unpacked
-    out.detail(
-        f"{len(placer.stale)} stored wheel(s) changed since they were "
-        "unpacked (a hard-linked file edited in place); unpacking again"
+    # Said aloud: a re-fetch that then fails should not come out of the blue.
+    out.warning(
+        f"{len(placer.stale)} stored wheel(s) are not what their wheel holds (a "
+        "hard-linked file edited in place, or the cache was written to); unpacking "
+        "them again from the verified wheels"
     )
     store = helpers.store
     helpers.unpacker = Unpacker(store, out.detail) if store is not None else None
