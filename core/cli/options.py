@@ -125,6 +125,15 @@ def build_options(f: F) -> F:
             metavar="KEY=VALUE",
             help="Pass KEY=VALUE to the build backend (repeat a key for a list).",
         ),
+        click.option(
+            "--build-constraint",
+            "build_constraints",
+            multiple=True,
+            metavar="FILE",
+            help="Constrain what build environments install (repeatable). As in pip 26.2, -c "
+            "does not reach them and this does not reach the install; with --require-hashes, "
+            "build dependencies must be pinned with == and hashed here.",
+        ),
     ]
     for decorator in reversed(decorators):
         f = decorator(f)

@@ -3,17 +3,20 @@
 What a build asks for (``build-system.requires``, then ``get_requires_for_build_*``)
 is resolved from the run's indexes, with its credentials, TLS and proxies, and
 installed into the build's venv from the unpacked store, so a build environment costs
-a few hard links once the backend has been fetched.
+a few hard links once the backend has been fetched. ``--build-constraint`` lines (never
+``-c``) constrain it, and their ``--hash`` values check it; in hash-checking mode the
+builder builds only archives a ``--hash`` vouched for.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from roost.build.builder import Builder
+from roost.build.builder import Builder, BuiltWheel
+from roost.build.sources import SourceTree, public_url
 from roost.errors import BuildError
 from roost.flows.stages import (
     Helpers,
@@ -30,6 +33,67 @@ from roost.util.output import Output
 if TYPE_CHECKING:
     from roost.flows.gather import Session
     from roost.manager import Manager
+    from roost.resolve.requirement_line import ParsedRequirement
+    from roost.store.fetch import Fetcher
+
+
+class RunBuilder(Builder):
+    """A builder that holds sources to the run's ``--hash`` lines.
+
+    The wheel built from an archive a ``--hash`` vouched for is vouched for in turn, by
+    its own sha256, so hash-checking mode installs it. In hash-checking mode a source
+    no ``--hash`` vouched for is neither built nor has its metadata prepared: its
+    backend is code nobody vouched for.
+    """
+
+    def __init__(self, manager: Manager, *, fetcher: Fetcher, hashed: bool, **kw: Any) -> None:
+        super().__init__(manager, **kw)
+        self._fetcher = fetcher
+        self._hashed = hashed
+
+    def _vouched(self, tree: SourceTree) -> bool:
+        info = tree.direct_url.get("archive_info")
+        if not isinstance(info, Mapping):
+            return False
+        sha256 = str(info.get("hashes", {}).get("sha256", "")).lower()
+        url = tree.direct_url.get("url")
+        for key, hashes in list(self._fetcher.pinned.items()):
+            if sha256 in {v.lower() for v in hashes.get("sha256", ())}:
+                return True
+            # The fetcher held the file to these hashes as it arrived from that URL.
+            if public_url(key.partition("#")[0]) == url:
+                return True
+        return False
+
+    def _guard(self, tree: SourceTree) -> None:
+        if self._hashed and not self._vouched(tree):
+            from roost.resolve.hash_mode import unvouched_source
+
+            info = tree.direct_url.get("archive_info")
+            sha256 = info.get("hashes", {}).get("sha256") if isinstance(info, Mapping) else None
+            raise unvouched_source(tree.display, None if sha256 is None else str(sha256))
+
+    def prepare_metadata(self, tree: SourceTree, folder: Path) -> str | None:
+        self._guard(tree)
+        return super().prepare_metadata(tree, folder)
+
+    def build_source(
+        self,
+        tree: SourceTree,
+        folder: Path,
+        *,
+        kind: str,
+        config: Mapping[str, str | tuple[str, ...]],
+        cacheable: bool,
+    ) -> BuiltWheel:
+        self._guard(tree)
+        built = super().build_source(tree, folder, kind=kind, config=config, cacheable=cacheable)
+        if self._vouched(tree):
+            from roost.net.hashing import file_hashes
+
+            digest = file_hashes(built.wheel)["sha256"]
+            self._fetcher.pinned[built.wheel.resolve().as_uri()] = {"sha256": (digest,)}
+        return built
 
 
 def make_builder(
@@ -52,8 +116,10 @@ def make_builder(
     from roost.util.cache import cache_root
 
     root = cache_root(request.settings)
-    return Builder(
+    return RunBuilder(
         manager,
+        fetcher=net.fetcher,
+        hashed=request.hashed,
         python=target.executable,
         scratch=scratch,
         installer=installer,
@@ -82,21 +148,30 @@ def install_for_build(
     net: Session,
     out: Output,
 ) -> None:
-    """Install *requirements* into the build venv of *python*, quietly, as one install."""
+    """Install *requirements* into the build venv of *python*, quietly, as one install.
+
+    Constrained by the build constraints, never by ``-c`` (pip 26.2's rule); the
+    sub-request keeps them, so a build this install needs is constrained the same way.
+    """
     from roost.flows.fetch_plan import unpacked_store
     from roost.resolve.candidates import Policy
+    from roost.resolve.hash_mode import check_build_hashes
+    from roost.resolve.plan import constraint_map
     from roost.resolve.requirement_line import parse_requirement_line
 
     out.detail(f"installing the build's {why}: {', '.join(requirements)}")
     target = _target(python, request)
     scheme = target.default_scheme
     quiet = Output(verbose=out.verbose, quiet=max(out.quiet, 1))
+    constraints = _applicable(request.build_constraints, target)
     sub = replace(
         request,
         options=Options("install", {"progress_bar": "off"}),
         requirements=[parse_requirement_line(text, why) for text in requirements],
-        policy=Policy(),
-        hashed=False,
+        policy=Policy(constraints=constraint_map(constraints)),
+        # In hash-checking mode nothing is fetched while resolving, and no earlier
+        # resolution is reused: the files are checked first, below.
+        hashed=request.hashed,
         dry_run=False,
         ignore_installed=False,
         report=None,
@@ -117,6 +192,7 @@ def install_for_build(
             out=quiet,
         )
         todo = still_to_install(resolution, sub, quiet)
+        check_build_hashes(todo, constraints, net.fetcher, required=request.hashed, why=why)
         plan, unpacked = fetch_stage(
             sub,
             todo,
@@ -142,6 +218,14 @@ def install_for_build(
             )
     finally:
         helpers.stop()
+
+
+def _applicable(
+    constraints: Sequence[ParsedRequirement], target: Target
+) -> list[ParsedRequirement]:
+    """The build constraints whose marker holds for *target* (a line without one does)."""
+    markers = dict(target.markers)
+    return [c for c in constraints if c.marker is None or c.marker.evaluate(markers)]
 
 
 def check_installed(

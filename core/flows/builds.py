@@ -5,6 +5,10 @@ an archive (path or URL) or a git URL becomes a wheel through
 :mod:`roost.build`, and the requirement is rewritten to name that wheel, so the
 resolver sees wheels only. The ``direct_url.json`` of the source (not of the wheel)
 is what the install records. Builds run before the environment's lock is taken.
+
+A ``--hash`` on an archive's line (or its URL's ``#sha256=``) is checked as the archive
+arrives, before it is unpacked; the wheel built from it is not held to that hash.
+``--build-constraint`` files are read here too: they constrain build environments only.
 """
 
 from __future__ import annotations
@@ -14,12 +18,12 @@ import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import Requirement
 from packaging.utils import parse_wheel_filename
 
-from roost.types import IndexSource, Link
+from roost.types import IndexSource, Link, Settings
 
 if TYPE_CHECKING:
     from roost.build.builder import Builder
@@ -58,20 +62,58 @@ def _extras(parsed: ParsedRequirement) -> set[str]:
     return {extra.strip() for extra in match.group(1).split(",") if extra.strip()}
 
 
-def _downloader(fetcher: Fetcher, origin: str) -> Callable[[str], tuple[Path, str]]:
+def _downloader(fetcher: Fetcher, parsed: ParsedRequirement) -> Callable[[str], tuple[Path, str]]:
+    from roost.resolve.hash_mode import fragment_hashes
+
     def download(url: str) -> tuple[Path, str]:
-        base, _, fragment = url.partition("#")
-        hashes = {
-            name: value
-            for name, value in urllib.parse.parse_qsl(fragment)
-            if name in {"sha256", "sha384", "sha512"}
-        }
+        base = url.partition("#")[0]
+        hashes = fragment_hashes(url)
         filename = urllib.parse.unquote(urllib.parse.urlsplit(base).path.rsplit("/", 1)[-1])
-        link = Link(base, filename, IndexSource(base, "direct", origin), hashes)
+        link = Link(base, filename, IndexSource(base, "direct", parsed.origin), hashes)
+        # The line's --hash (else the URL's own #sha256=, as pip takes it for a URL the
+        # user wrote) vouches for the archive: the fetcher checks it as the file arrives,
+        # before anything unpacks it, and the builder then vouches for its wheel.
+        vouched = dict(parsed.hashes) or {name: (value,) for name, value in hashes.items()}
+        if vouched:
+            fetcher.pinned[base] = vouched
         path = fetcher.wheel(link).result()
         return path, fetcher.digests[path]
 
     return download
+
+
+def read_build_constraints(
+    params: Mapping[str, Any], settings: Settings
+) -> tuple[ParsedRequirement, ...]:
+    """The lines of the ``--build-constraint`` files (also the ``build-constraint``
+    setting: ``PIP_BUILD_CONSTRAINT``, pip's config), read as constraints files.
+
+    pip 26.2's rule: these, and not ``-c``, constrain what build environments install.
+    There is no build environment with ``--no-build-isolation``, so the two together
+    are refused, as pip refuses them.
+    """
+    paths = tuple(params.get("build_constraints") or ())
+    if not paths:
+        return ()
+    if params.get("no_build_isolation"):
+        from roost.errors import ConfigError
+
+        def origin(key: str) -> str:
+            return settings.origin(key) or "command line"
+
+        raise ConfigError(
+            f"--build-constraint (from {origin('build-constraint')}) constrains what "
+            f"isolated build environments install, and --no-build-isolation (from "
+            f"{origin('no-build-isolation')}) builds in the target as it is, with none: "
+            "they cannot be used together. Drop one of them."
+        )
+    from roost.resolve.reqfile import parse_requirements_file
+
+    return tuple(
+        line
+        for path in paths
+        for line in parse_requirements_file(path, constraint=True).requirements
+    )
 
 
 def _config_settings(values: Sequence[str]) -> dict[str, str | tuple[str, ...]]:
@@ -102,7 +144,7 @@ def build_sources(
         built = builder.build(
             parsed.url,
             editable=parsed.editable,
-            download=_downloader(fetcher, parsed.origin),
+            download=_downloader(fetcher, parsed),
             config_settings=settings,
         )
         name, version, _, _ = parse_wheel_filename(built.wheel.name)
@@ -123,5 +165,7 @@ def build_sources(
             requirement.marker = parsed.marker
         url = built.wheel.resolve().as_uri()
         direct_urls[url] = built.direct_url
-        done.append(replace(parsed, requirement=requirement, url=url, editable=False))
+        # The --hash values were the archive's, checked as it arrived: the wheel built
+        # from it has other bytes, and the builder pins it to its own sha256.
+        done.append(replace(parsed, requirement=requirement, url=url, editable=False, hashes={}))
     return BuiltRequirements(done, direct_urls)

@@ -61,14 +61,22 @@ class InstallRequest:
     build: BuildOptions = field(default_factory=BuildOptions)
     #: ``direct_url.json`` of wheels built from sources, by the wheel's URL.
     direct_urls: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    #: ``--build-constraint`` lines: they (not ``-c``) constrain build environments.
+    build_constraints: tuple[ParsedRequirement, ...] = ()
 
     @classmethod
     def from_gathered(cls, inputs: Gathered) -> InstallRequest:
         """The request of any resolving command (options it lacks take their defaults)."""
+        from roost.flows.builds import read_build_constraints
         from roost.resolve.candidates import Policy, binary_policy
         from roost.resolve.plan import constraint_map
 
         params = inputs.params
+        hashed = require_hashes(params, inputs.settings, inputs.files)
+        if hashed:
+            from roost.resolve.hash_mode import check_sources
+
+            check_sources(inputs.requirements)
         return cls(
             settings=inputs.settings,
             options=Options("install", params),
@@ -84,7 +92,7 @@ class InstallRequest:
                 only_binary=binary_policy(params.get("only_binary", ())),
                 prefer_binary=bool(params.get("prefer_binary")),
             ),
-            hashed=require_hashes(params, inputs.settings, inputs.files),
+            hashed=hashed,
             dry_run=bool(params.get("dry_run")),
             ignore_installed=bool(params.get("ignore_installed")),
             report=params.get("report"),
@@ -98,6 +106,7 @@ class InstallRequest:
                 isolation=not params.get("no_build_isolation"),
                 check_build_dependencies=bool(params.get("check_build_dependencies")),
             ),
+            build_constraints=read_build_constraints(params, inputs.settings),
         )
 
 

@@ -29,7 +29,15 @@ if TYPE_CHECKING:
 
 #: Options that take several values; a string value of these is split on whitespace.
 LIST_KEYS = frozenset(
-    {"extra-index-url", "find-links", "trusted-host", "constraint", "requirement"}
+    {
+        "extra-index-url",
+        "find-links",
+        "trusted-host",
+        "constraint",
+        "requirement",
+        "build-constraint",
+        "config-settings",
+    }
 )
 
 CLI_LAYER = "command line"
