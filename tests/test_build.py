@@ -309,3 +309,16 @@ def test_roost_wheel_builds_sources_and_saves_dependencies(
         "wheelapp-1.1-py3-none-any.whl",
     ]
     assert manifest(tmp_path / "venv") == before  # nothing installed anywhere
+
+
+def test_editable_line_in_a_requirements_file(tmp_path: Path, build_index: IndexServer) -> None:
+    project = pyproject_project(
+        tmp_path / "fromfile", "fromfile", "0.4", extras={"dev": ["extra-dep"]}
+    )
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"-e {project}[dev]\n")
+    python = make_venv(tmp_path / "venv")
+    result = install(python, build_index, "-r", str(requirements))
+    assert result.returncode == 0, result.stderr
+    assert installed(python) == {"extra-dep": "1.0", "fromfile": "0.4"}
+    assert direct_url(python, "fromfile")["dir_info"] == {"editable": True}

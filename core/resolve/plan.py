@@ -78,8 +78,8 @@ def user_requirements(
     for item in parsed:
         if item.editable:
             raise RequirementError(
-                f"{item.origin}: {item.line}: editable installs need a build step, and roost "
-                "installs wheels only. Build a wheel and install that."
+                f"{item.origin}: {item.line}: editable installs need a build step, and this "
+                "command takes wheels only (roost install builds them)."
             )
         if item.url is not None:
             direct = direct_file(item, target)

@@ -84,7 +84,7 @@ class ParsedRequirement:
     url: str | None = None
     #: The environment marker, also when ``requirement`` is None.
     marker: Marker | None = None
-    #: ``-C/--config-settings`` values on the line (for builds; roost installs wheels).
+    #: ``-C/--config-settings`` values on the line, for the build of what it names.
     config_settings: tuple[str, ...] = ()
 
 

@@ -71,18 +71,21 @@ def install_command() -> click.Command:
         "only_binary",
         multiple=True,
         metavar="FORMAT",
-        help="roost installs wheels only; accepted for pip compatibility.",
+        help="Projects (:all:, or names) that must come as wheels: their sdists are never "
+        "built (local directories and URLs you name still are, as with pip).",
     )
     @click.option(
         "--no-binary",
         "no_binary",
         multiple=True,
         metavar="FORMAT",
-        help="Projects that must not come as wheels (:all:, or names): roost then stops "
-        "with an error, since it builds nothing.",
+        help="Projects (:all:, or names) that must be built from their sdists, never "
+        "taken as wheels.",
     )
     @click.option(
-        "--prefer-binary", is_flag=True, help="Accepted for pip compatibility: wheels only."
+        "--prefer-binary",
+        is_flag=True,
+        help="Take an older wheel rather than build a newer sdist.",
     )
     @click.option(
         "--link-mode",
