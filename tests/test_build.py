@@ -322,3 +322,42 @@ def test_editable_line_in_a_requirements_file(tmp_path: Path, build_index: Index
     assert result.returncode == 0, result.stderr
     assert installed(python) == {"extra-dep": "1.0", "fromfile": "0.4"}
     assert direct_url(python, "fromfile")["dir_info"] == {"editable": True}
+
+
+#: A backend that builds only once its peer's build has started too: two builds that
+#: ran one after the other would wait for each other in vain.
+BARRIER_BACKEND = """
+import os, time
+from pathlib import Path
+from backend_impl import build_wheel as _build, get_requires_for_build_wheel
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    barrier = Path(os.environ["BUILD_BARRIER"])
+    (barrier / NAME).touch()
+    deadline = time.monotonic() + 20
+    while len(list(barrier.iterdir())) < 2:
+        if time.monotonic() > deadline:
+            raise SystemExit("the other build never started")
+        time.sleep(0.05)
+    return _build(wheel_directory, config_settings, metadata_directory)
+"""
+
+
+def test_sources_build_side_by_side(
+    tmp_path: Path, build_index: IndexServer, env: dict[str, str]
+) -> None:
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    projects = []
+    for name in ("left", "right"):
+        project = in_tree_project(tmp_path / name, name, "1.0")
+        (project / "backend_impl.py").write_text((project / "backend.py").read_text())
+        (project / "backend.py").write_text(f'NAME = "{name}"\n' + BARRIER_BACKEND)
+        projects.append(str(project))
+    python = make_venv(tmp_path / "venv")
+    result = install(
+        python, build_index, "--max-builds", "2", *projects,
+        env={**env, "BUILD_BARRIER": str(barrier)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert installed(python) == {"left": "1.0", "right": "1.0"}

@@ -126,6 +126,12 @@ def build_options(f: F) -> F:
             help="Pass KEY=VALUE to the build backend (repeat a key for a list).",
         ),
         click.option(
+            "--max-builds",
+            type=click.IntRange(min=1),
+            metavar="N",
+            help="Build at most N sources at once (default: the CPU count).",
+        ),
+        click.option(
             "--build-constraint",
             "build_constraints",
             multiple=True,

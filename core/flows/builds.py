@@ -13,6 +13,7 @@ arrives, before it is unpacked; the wheel built from it is not held to that hash
 
 from __future__ import annotations
 
+import os
 import re
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
@@ -26,7 +27,7 @@ from packaging.utils import parse_wheel_filename
 from roost.types import IndexSource, Link, Settings
 
 if TYPE_CHECKING:
-    from roost.build.builder import Builder
+    from roost.build.builder import Builder, BuiltWheel
     from roost.resolve.requirement_line import ParsedRequirement
     from roost.store.fetch import Fetcher
 
@@ -131,22 +132,45 @@ def build_sources(
     builder: Builder,
     fetcher: Fetcher,
     config_settings: Sequence[str] = (),
+    max_builds: int | None = None,
 ) -> BuiltRequirements:
-    """Build every requirement that names a source; keep the others as they are."""
-    done: list[ParsedRequirement] = []
-    direct_urls: dict[str, Mapping[str, object]] = {}
-    for parsed in requirements:
-        if not needs_build(parsed):
-            done.append(parsed)
-            continue
+    """Build every requirement that names a source; keep the others as they are.
+
+    Builds run side by side, *max_builds* at most (default: the CPU count), each in its
+    own folder and environment with its own hook caller; the first failure, in the
+    order the requirements were given, is the one raised.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    todo = [parsed for parsed in requirements if needs_build(parsed)]
+    if not todo:
+        return BuiltRequirements(list(requirements), {})
+    workers = max(1, min(max_builds or os.cpu_count() or 1, len(todo)))
+
+    def build(parsed: ParsedRequirement) -> BuiltWheel:
         assert parsed.url is not None
-        settings = _config_settings([*config_settings, *parsed.config_settings])
-        built = builder.build(
+        return builder.build(
             parsed.url,
             editable=parsed.editable,
             download=_downloader(fetcher, parsed),
-            config_settings=settings,
+            config_settings=_config_settings([*config_settings, *parsed.config_settings]),
         )
+
+    with ThreadPoolExecutor(workers, "roost-build") as pool:
+        futures = {id(parsed): pool.submit(build, parsed) for parsed in todo}
+        try:
+            built_by = {key: future.result() for key, future in futures.items()}
+        except BaseException:
+            for future in futures.values():
+                future.cancel()
+            raise
+    done: list[ParsedRequirement] = []
+    direct_urls: dict[str, Mapping[str, object]] = {}
+    for parsed in requirements:
+        built = built_by.get(id(parsed))
+        if built is None:
+            done.append(parsed)
+            continue
         name, version, _, _ = parse_wheel_filename(built.wheel.name)
         if parsed.requirement is not None and parsed.requirement.name:
             from packaging.utils import canonicalize_name

@@ -136,6 +136,7 @@ def build_stage(
         builder=builder,
         fetcher=fetcher,
         config_settings=params.get("config_settings", ()),
+        max_builds=params.get("max_builds"),
     )
     return replace(
         request,
