@@ -29,6 +29,9 @@ TEST_WHEELS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     ("setuptools", (PYTHON,), False),
     ("flit-core", (PYTHON,), False),
     ("hatchling", (PYTHON,), True),
+    # Both vendor what they need (pdm-backend wants importlib-metadata below 3.10 only).
+    ("poetry-core", (PYTHON,), False),
+    ("pdm-backend", (PYTHON,), False),
 )
 TEST_WHEELS_DIR = ROOT / ".test-wheels"
 

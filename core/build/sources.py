@@ -105,6 +105,8 @@ def _unpack_zip(archive: Path, into: Path, shown: str) -> None:
             raise BuildError(f"{shown}: the archive has more than {MAX_MEMBERS} members")
         total = 0
         for info in members:
+            if info.is_dir() and not PurePosixPath(info.filename).parts:
+                continue  # "./": the archive's own root
             relative = _safe_name(info.filename, shown)
             total += info.file_size
             if total > MAX_UNPACKED:
@@ -121,7 +123,73 @@ def _unpack_zip(archive: Path, into: Path, shown: str) -> None:
                 target.chmod(0o755)
 
 
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root + os.sep)
+
+
+@dataclass(frozen=True)
+class _Link:
+    """A link member of a tar archive, made once every file is written."""
+
+    path: Path
+    #: A symlink's target as stored, or the archive-relative path a hard link repeats.
+    linkname: str
+    hard: bool
+
+
+def _outside(shown: str, link: _Link, into: Path) -> BuildError:
+    return BuildError(
+        f"{shown}: the archive member {link.path.relative_to(into).as_posix()!r} links to "
+        f"{link.linkname!r}, which points outside the archive"
+    )
+
+
+def _make_links(links: list[_Link], into: Path, shown: str, budget: int) -> None:
+    """Create the archive's links, each leading inside *into*, as tarfile's ``data`` filter
+    and pip allow (hatchling, flit-core and pdm-backend keep symlinks in the sdists they
+    make). They come after every file, so no member is ever written through a link."""
+    root = os.path.realpath(into)
+    # Hard links first, while no symlink exists that a path could pass through.
+    for link in sorted(links, key=lambda item: not item.hard):
+        name = link.path.relative_to(into).as_posix()
+        # A link made earlier may stand in this path: where it really lands counts.
+        if not _inside(os.path.realpath(link.path.parent), root):
+            raise _outside(shown, link, into)
+        if link.path.is_symlink() or link.path.exists():
+            raise BuildError(f"{shown}: the archive member {name!r} appears twice")
+        link.path.parent.mkdir(parents=True, exist_ok=True)
+        if not link.hard:
+            where = os.path.normpath(os.path.join(link.path.parent, link.linkname))
+            if os.path.isabs(link.linkname) or not _inside(where, os.path.normpath(into)):
+                raise _outside(shown, link, into)
+            os.symlink(link.linkname, link.path)
+            continue
+        # A hard link repeats an earlier regular member: linked, or copied where the
+        # file system cannot link, within what the archive may unpack to.
+        source = into.joinpath(*_safe_name(link.linkname, shown).parts)
+        if source.is_symlink() or not source.is_file():
+            raise BuildError(
+                f"{shown}: the archive member {name!r} is a hard link to "
+                f"{link.linkname!r}, which is not a regular file of the archive"
+            )
+        try:
+            os.link(source, link.path)
+        except OSError:
+            budget -= source.stat().st_size
+            if budget < 0:
+                raise BuildError(
+                    f"{shown}: the archive unpacks to more than {MAX_UNPACKED} bytes"
+                ) from None
+            shutil.copyfile(source, link.path)
+    # Chains of links (``a -> b/..``) can climb where no single link does: check where
+    # each one really leads, now that they all exist.
+    for link in links:
+        if not _inside(os.path.realpath(link.path), root):
+            raise _outside(shown, link, into)
+
+
 def _unpack_tar(archive: Path, into: Path, shown: str) -> None:
+    links: list[_Link] = []
     with tarfile.open(archive) as tf:
         total = 0
         count = 0
@@ -129,13 +197,18 @@ def _unpack_tar(archive: Path, into: Path, shown: str) -> None:
             count += 1
             if count > MAX_MEMBERS:
                 raise BuildError(f"{shown}: the archive has more than {MAX_MEMBERS} members")
+            if member.isdir() and not PurePosixPath(member.name).parts:
+                continue  # "./": the archive's own root (``tar -C dir -czf x.tgz .``)
             relative = _safe_name(member.name, shown)
             target = into.joinpath(*relative.parts)
             if member.isdir():
                 target.mkdir(parents=True, exist_ok=True)
                 continue
+            if member.issym() or member.islnk():
+                links.append(_Link(target, member.linkname, hard=member.islnk()))
+                continue
             if not member.isfile():
-                # Links, devices and FIFOs have no place in a source distribution.
+                # Devices and FIFOs have no place in a source distribution.
                 raise BuildError(
                     f"{shown}: the archive member {member.name!r} is not a regular file"
                 )
@@ -150,6 +223,10 @@ def _unpack_tar(archive: Path, into: Path, shown: str) -> None:
                 shutil.copyfileobj(source, sink)
             if member.mode & 0o111:
                 target.chmod(0o755)
+    try:
+        _make_links(links, into, shown, MAX_UNPACKED - total)
+    except OSError as exc:
+        raise BuildError(f"{shown}: a link in the archive could not be made: {exc}") from None
 
 
 def unpack_archive(archive: Path, into: Path, url: str, sha256: str) -> SourceTree:

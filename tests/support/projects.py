@@ -181,3 +181,93 @@ def git_repository(root: Path) -> Path:
     git(root, "add", ".")
     git(root, "commit", "--quiet", "-m", "gitproj 2.0, subproj 0.5")
     return root
+
+
+#: poetry-core and pdm-backend, both reading the ``[project]`` table (PEP 621).
+POETRY = (
+    '[build-system]\nrequires = ["poetry-core>=2.0"]\nbuild-backend = "poetry.core.masonry.api"\n'
+)
+PDM = '[build-system]\nrequires = ["pdm-backend"]\nbuild-backend = "pdm.backend"\n'
+
+#: One C function, ``add(a, b)``, for the compiled-extension build test.
+C_SOURCE = """
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+static PyObject *add(PyObject *self, PyObject *args) {
+    long a, b;
+    if (!PyArg_ParseTuple(args, "ll", &a, &b))
+        return NULL;
+    return PyLong_FromLong(a + b);
+}
+
+static PyMethodDef methods[] = {
+    {"add", add, METH_VARARGS, "Add two integers in C."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speedups", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__speedups(void) { return PyModule_Create(&module); }
+"""
+
+
+def c_extension_project(root: Path, name: str = "cext", version: str = "1.0") -> Path:
+    """A setuptools project whose package holds ``_speedups``, compiled from C."""
+    module = name.replace("-", "_")
+    pyproject_project(root, name, version)
+    (root / "src" / module / "_speedups.c").write_text(C_SOURCE)
+    (root / "setup.py").write_text(
+        textwrap.dedent(
+            f"""\
+            from setuptools import Extension, setup
+            setup(ext_modules=[Extension(
+                "{module}._speedups", ["src/{module}/_speedups.c"]
+            )])
+            """
+        )
+    )
+    return root
+
+
+def git_of(project: Path, tag: str) -> Path:
+    """*project* made a git repository of one commit, tagged *tag*."""
+    git(project, "init", "--quiet", "--initial-branch=main")
+    git(project, "add", ".")
+    git(project, "commit", "--quiet", "-m", f"{project.name} {tag}")
+    git(project, "tag", tag)
+    return project
+
+
+#: The project of :func:`linked_sdist`: modules ``linked``, and ``alias`` and ``copy_of``
+#: when the archive's links provide them.
+LINKED_PROJECT = {
+    "pyproject.toml": SETUPTOOLS
+    + '[project]\nname = "linked"\nversion = "1.0"\n'
+    + '[tool.setuptools]\npy-modules = ["linked", "alias", "copy_of"]\n',
+    "linked.py": "VALUE = 'linked'\n",
+}
+
+
+def linked_sdist(
+    dest: Path, *, symlinks: dict[str, str] | None = None, hardlinks: dict[str, str] | None = None
+) -> Path:
+    """``linked-1.0.tar.gz`` of :data:`LINKED_PROJECT` under ``linked-1.0/``, then
+    symlinks (member -> target as stored) and hard links (member -> member)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = dest / "linked-1.0.tar.gz"
+    with tarfile.open(archive, "w:gz") as tf:
+        for path, text in LINKED_PROJECT.items():
+            info = tarfile.TarInfo(f"linked-1.0/{path}")
+            info.size = len(text.encode())
+            tf.addfile(info, io.BytesIO(text.encode()))
+        links = [(path, target, tarfile.SYMTYPE) for path, target in (symlinks or {}).items()]
+        for path, target in (hardlinks or {}).items():
+            # A hard link names another member of the archive.
+            links.append((path, f"linked-1.0/{target}", tarfile.LNKTYPE))
+        for path, target, kind in links:
+            info = tarfile.TarInfo(f"linked-1.0/{path}")
+            info.type = kind
+            info.linkname = target
+            tf.addfile(info)
+    return archive
