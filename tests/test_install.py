@@ -360,3 +360,23 @@ def test_noop_install_asks_no_index(venv: Path, corpus_index: PackageIndex) -> N
         roost_ok("install", "--python", str(venv), "-i", server.url, "beta", "alpha<1.1")
         assert installed(venv)["alpha"] == "1.0"
         assert server.requests
+
+
+def test_a_missing_dependency_fails_at_once_beside_a_requires_python(
+    tmp_path: Path,
+) -> None:
+    """A dependency no index has, next to a project with Requires-Python: resolvelib
+    must be told the one Python is ruled out, or it backjumps for ever."""
+    from tests.support.wheels import WheelSpec
+
+    index = PackageIndex(tmp_path / "index")
+    index.add(WheelSpec("bbb", "1.0", requires_python=">=3"))
+    index.add(WheelSpec("zzz", "1.0", requires=["m1"]))
+    index.write()
+    venv = make_venv(tmp_path / "venv")
+    with IndexServer(index) as server:
+        result = run_roost(
+            "install", "--python", str(venv), "-i", server.url, "zzz", "bbb", timeout=60
+        )
+    assert result.returncode == 1
+    assert "no distribution found for m1" in result.stderr

@@ -110,7 +110,11 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         bad = {id(c) for c in incompatibilities[identifier]}
         bad_versions = {c.version for c in incompatibilities[identifier]}
         if identifier == PYTHON_KEY:
-            ok = all(self._python in r.specifier for r in reqs)
+            # The one Python there is, unless the resolver has ruled it out: offering it
+            # again after a backjump makes resolvelib try the same thing for ever.
+            ok = self._python not in bad_versions and all(
+                self._python in r.specifier for r in reqs
+            )
             return [Candidate(NormalizedName(PYTHON_KEY), self._python)] if ok else []
         name = reqs[0].name if reqs else NormalizedName(identifier.split("[", maxsplit=1)[0])
         extras = reqs[0].extras if reqs else frozenset()
