@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.envs import installed, make_venv, manifest, need_pyenv, run_roost
-from tests.support.fetched import fetched_wheel
-from tests.support.index import PackageIndex
 from tests.support.projects import (
     FLIT,
     HATCHLING,
+    backend_index,
     evil_sdist,
     git,
     git_repository,
@@ -27,7 +26,6 @@ from tests.support.projects import (
     setup_py_project,
 )
 from tests.support.server import IndexServer
-from tests.support.wheels import WheelSpec
 
 #: What the backends need, from the wheels nox fetched once.
 BACKENDS = ("setuptools", "flit-core", "hatchling", "packaging", "pathspec", "pluggy")
@@ -37,12 +35,7 @@ BACKENDS += ("trove-classifiers", "tomlkit")
 @pytest.fixture(scope="module")
 def build_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
     """The backends and their dependencies, and a plain wheel for extras to pull in."""
-    index = PackageIndex(tmp_path_factory.mktemp("build-index"))
-    for project in BACKENDS:
-        index.add(fetched_wheel(project, "3.11"))
-    index.add(WheelSpec("extra-dep", "1.0"))
-    index.write()
-    with IndexServer(index) as server:
+    with IndexServer(backend_index(tmp_path_factory.mktemp("build-index"), BACKENDS)) as server:
         yield server
 
 

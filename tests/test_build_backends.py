@@ -29,10 +29,10 @@ from tests.support.envs import (
     run_roost,
 )
 from tests.support.fetched import fetched_wheel
-from tests.support.index import PackageIndex
 from tests.support.projects import (
     PDM,
     POETRY,
+    backend_index,
     c_extension_project,
     git,
     git_of,
@@ -41,7 +41,6 @@ from tests.support.projects import (
     pyproject_project,
 )
 from tests.support.server import IndexServer
-from tests.support.wheels import WheelSpec
 
 #: What the backends need, from the wheels nox fetched once (poetry-core and
 #: pdm-backend vendor their own dependencies).
@@ -53,12 +52,7 @@ TIMEOUT = 300
 @pytest.fixture(scope="module")
 def build_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
     """The backends, and a plain wheel for a project to depend on."""
-    index = PackageIndex(tmp_path_factory.mktemp("backends-index"))
-    for project in BACKENDS:
-        index.add(fetched_wheel(project, "3.11"))
-    index.add(WheelSpec("extra-dep", "1.0"))
-    index.write()
-    with IndexServer(index) as server:
+    with IndexServer(backend_index(tmp_path_factory.mktemp("backends-index"), BACKENDS)) as server:
         yield server
 
 

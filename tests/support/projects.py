@@ -10,6 +10,8 @@ import tarfile
 import textwrap
 from pathlib import Path
 
+from tests.support.index import PackageIndex
+
 #: The backends the build tests use, as ``build-system`` tables.
 SETUPTOOLS = (
     '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n'
@@ -271,3 +273,17 @@ def linked_sdist(
             info.linkname = target
             tf.addfile(info)
     return archive
+
+
+def backend_index(root: Path, backends: tuple[str, ...]) -> PackageIndex:
+    """A loopback index of real build backends (fetched once by nox) and ``extra-dep``,
+    a plain wheel for projects and extras to depend on."""
+    from tests.support.fetched import fetched_wheel
+    from tests.support.wheels import WheelSpec
+
+    index = PackageIndex(root)
+    for project in backends:
+        index.add(fetched_wheel(project, "3.11"))
+    index.add(WheelSpec("extra-dep", "1.0"))
+    index.write()
+    return index
