@@ -267,9 +267,15 @@ def test_an_archive_of_a_folder_made_with_tar_dot(
 
 #: Files each installer writes about itself, or writes in its own order.
 OWN_FILES = {"INSTALLER", "RECORD", "direct_url.json"}
-#: Console scripts come from two templates that differ in quote style only (pip's own
-#: and installer's): compared with quotes made alike, and their RECORD hash left out.
-_QUOTES = bytes.maketrans(b"'", b'"')
+#: Console scripts come from each installer's own template (pip's changes between
+#: releases; installer's is another): compared by their shebang and the entry point
+#: they import, which is what decides what they run, and their RECORD hash and size
+#: left out.
+
+
+def script_essentials(data: bytes) -> bytes:
+    lines = data.splitlines()
+    return b"\n".join(lines[:1] + [line for line in lines[1:] if line.startswith(b"from ")])
 
 
 def installed_files(venv: Path) -> dict[str, bytes]:
@@ -285,7 +291,7 @@ def installed_files(venv: Path) -> dict[str, bytes]:
                 continue
             data = path.read_bytes()
             if relative.startswith("bin/"):
-                data = data.translate(_QUOTES)
+                data = script_essentials(data)
             elif path.name == "direct_url.json":
                 data = json.dumps(json.loads(data), sort_keys=True).encode()
             files[relative] = data
@@ -301,7 +307,7 @@ def record_rows(venv: Path) -> list[str]:
             if "__pycache__" in path or Path(path).name in OWN_FILES:
                 continue
             if path.startswith("../../../bin/"):
-                line = f"{path},<script>,{line.rsplit(',', 1)[1]}"
+                line = f"{path},<script>,<size>"
             rows.append(line)
     return sorted(rows)
 
