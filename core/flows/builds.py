@@ -14,7 +14,6 @@ arrives, before it is unpacked; the wheel built from it is not held to that hash
 from __future__ import annotations
 
 import os
-import re
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -30,9 +29,6 @@ if TYPE_CHECKING:
     from roost.build.builder import Builder, BuiltWheel
     from roost.resolve.requirement_line import ParsedRequirement
     from roost.store.fetch import Fetcher
-
-#: ``path[extra1,extra2]`` at the end of a line names extras of a local project.
-_EXTRAS = re.compile(r"\[([^\]]*)\]\s*$")
 
 
 @dataclass(frozen=True)
@@ -57,10 +53,7 @@ def needs_build(parsed: ParsedRequirement) -> bool:
 def _extras(parsed: ParsedRequirement) -> set[str]:
     if parsed.requirement is not None and parsed.requirement.extras:
         return set(parsed.requirement.extras)
-    match = _EXTRAS.search(parsed.line.split(";", 1)[0].strip())
-    if match is None:
-        return set()
-    return {extra.strip() for extra in match.group(1).split(",") if extra.strip()}
+    return set(parsed.extras)
 
 
 def _downloader(fetcher: Fetcher, parsed: ParsedRequirement) -> Callable[[str], tuple[Path, str]]:

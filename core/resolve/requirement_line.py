@@ -86,6 +86,9 @@ class ParsedRequirement:
     marker: Marker | None = None
     #: ``-C/--config-settings`` values on the line, for the build of what it names.
     config_settings: tuple[str, ...] = ()
+    #: Extras named on a path or URL (``./app[dev]``), also when nothing names the
+    #: project yet: they apply to whatever building it turns out to be.
+    extras: frozenset[str] = frozenset()
 
 
 def fail(origin: str, message: str) -> NoReturn:
@@ -264,7 +267,9 @@ def _parse_requirement(text: str, origin: str, shown: str) -> ParsedRequirement:
         named = _parse_pep508(name, origin, shown)
         named.extras = extras or named.extras
         named.marker = marker
-    return ParsedRequirement(named, shown, origin, False, url=url, marker=marker)
+    return ParsedRequirement(
+        named, shown, origin, False, url=url, marker=marker, extras=frozenset(extras)
+    )
 
 
 def parse_editable(text: str, origin: str) -> ParsedRequirement:
@@ -291,5 +296,8 @@ def parse_editable(text: str, origin: str) -> ParsedRequirement:
             "to a local project or a VCS URL",
         )
     name = _egg_name(url, origin)
+    extras = _parse_pep508("x" + extras_text, origin, shown).extras if extras_text else set()
     req = _parse_pep508(name + extras_text, origin, shown) if name else None
-    return ParsedRequirement(req, shown, origin, False, editable=True, url=url)
+    return ParsedRequirement(
+        req, shown, origin, False, editable=True, url=url, extras=frozenset(extras)
+    )
