@@ -23,8 +23,6 @@ from roost.errors import BuildError
 from roost.manager import Manager
 from roost.types import BuildEnvironment, BuildRequest
 
-#: How deep builds may nest (a build requirement that itself must be built, ...).
-MAX_BUILD_DEPTH = 10
 #: A full git commit id: only a source pinned to one may come from the built-wheel cache.
 _FULL_COMMIT = re.compile(r"[0-9a-f]{40}")
 
@@ -45,7 +43,6 @@ class BuildOptions:
 
     isolation: bool = True
     check_build_dependencies: bool = False
-    config_settings: Mapping[str, str | tuple[str, ...]] | None = None
     timeout: float = 3600.0
 
 
@@ -62,15 +59,9 @@ class Builder:
         check: Callable[[str, Sequence[str], str], None] | None = None,
         options: BuildOptions | None = None,
         log: Callable[[str], None] = lambda _: None,
-        depth: int = 0,
         cache: BuiltWheelCache | None = None,
         tag: str = "",
     ) -> None:
-        if depth > MAX_BUILD_DEPTH:
-            raise BuildError(
-                f"builds nest more than {MAX_BUILD_DEPTH} deep (a build requirement that "
-                "needs a build that needs a build ...): is there a cycle in build-system.requires?"
-            )
         self._manager = manager
         self._python = python
         self._scratch = scratch
@@ -109,7 +100,9 @@ class Builder:
                 kind="wheel",
                 output_dir=str(output),
                 environment=self._environment(folder),
-                config_settings=dict(self._options.config_settings or {}),
+                # -C reaches only what the user named (pip's rule); an sdist the
+                # resolver found is prepared with none.
+                config_settings={},
                 display=tree.display,
                 timeout=self._options.timeout,
             )
@@ -140,7 +133,7 @@ class Builder:
         the built-wheel cache.
         """
         kind = "editable" if editable else "wheel"
-        settings = {**(self._options.config_settings or {}), **(config_settings or {})}
+        settings = dict(config_settings or {})
         pinned = self._pinned_git(url) if not editable else None
         if pinned is not None:
             hit = self._cached(pinned, kind, settings)
@@ -228,8 +221,7 @@ class Builder:
     ) -> BuiltWheel:
         output = folder / "dist"
         output.mkdir(parents=True, exist_ok=True)
-        settings = dict(self._options.config_settings or {})
-        settings.update(config or {})
+        settings = dict(config or {})
         self._log(f"building {tree.display} ({kind})")
         result = self._manager.build_wheel(
             BuildRequest(
