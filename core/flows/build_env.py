@@ -18,21 +18,15 @@ from typing import TYPE_CHECKING, Any
 from roost.build.builder import Builder, BuiltWheel
 from roost.build.sources import SourceTree, public_url
 from roost.errors import BuildError
-from roost.flows.stages import (
-    Helpers,
-    InstallRequest,
-    fetch_stage,
-    install_stage,
-    installed_now,
-    resolve_stage,
-    still_to_install,
-)
+from roost.flows.request import InstallRequest
+from roost.flows.stages import Helpers, resolve_and_install
 from roost.types import Options, Target
 from roost.util.output import Output
 
 if TYPE_CHECKING:
     from roost.flows.gather import Session
     from roost.manager import Manager
+    from roost.resolve.candidates import Candidate
     from roost.resolve.requirement_line import ParsedRequirement
     from roost.store.fetch import Fetcher
 
@@ -181,41 +175,21 @@ def install_for_build(
     )
     helpers = Helpers(unpacked_store(request.settings), None)
     try:
-        installed = installed_now(target, scheme, sub)
-        resolution = resolve_stage(
+
+        def checked(todo: list[Candidate]) -> bool:
+            check_build_hashes(todo, constraints, net.fetcher, required=request.hashed, why=why)
+            return True
+
+        resolve_and_install(
             sub,
             net,
             target=target,
-            installed=installed,
-            helpers=helpers,
-            manager=manager,
-            out=quiet,
-        )
-        todo = still_to_install(resolution, sub, quiet)
-        check_build_hashes(todo, constraints, net.fetcher, required=request.hashed, why=why)
-        plan, unpacked = fetch_stage(
-            sub,
-            todo,
-            resolution,
-            net=net,
-            installed=installed,
             scheme=scheme,
             helpers=helpers,
             manager=manager,
             out=quiet,
+            checked=checked,
         )
-        if plan:
-            install_stage(
-                sub,
-                plan,
-                unpacked,
-                installed=installed,
-                target=target,
-                scheme=scheme,
-                helpers=helpers,
-                manager=manager,
-                out=quiet,
-            )
     finally:
         helpers.stop()
 

@@ -14,19 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from roost.errors import InstallError
+from roost.flows.request import InstallRequest
 from roost.flows.stages import (
     VIEW_ATTEMPTS,
     EnvironmentChanged,
     Helpers,
-    InstallRequest,
     check_before_fetching,
     choose_scheme,
-    fetch_stage,
-    install_stage,
-    installed_now,
     recover_interrupted,
-    resolve_stage,
-    still_to_install,
+    resolve_and_install,
 )
 
 if TYPE_CHECKING:
@@ -65,44 +61,19 @@ def run_install(invocation: Invocation) -> None:
             request = build_stage(request, inputs.params, builder=builder, fetcher=net.fetcher)
             sdists = SourceDistributions(builder, net.fetcher, scratch)
             for _attempt in range(VIEW_ATTEMPTS):
-                installed = installed_now(target, scheme, request)
-                resolution = resolve_stage(
-                    request,
-                    net,
-                    target=target,
-                    installed=installed,
-                    helpers=helpers,
-                    manager=manager,
-                    out=out,
-                    sdists=sdists,
-                )
-                todo = still_to_install(resolution, request, out)
-                if not check_before_fetching(request, todo, net, target, out):
-                    return
-                plan, unpacked = fetch_stage(
-                    request,
-                    todo,
-                    resolution,
-                    net=net,
-                    installed=installed,
-                    scheme=scheme,
-                    helpers=helpers,
-                    manager=manager,
-                    out=out,
-                )
-                if not plan:
-                    return
                 try:
-                    done = install_stage(
+                    done = resolve_and_install(
                         request,
-                        plan,
-                        unpacked,
-                        installed=installed,
+                        net,
                         target=target,
                         scheme=scheme,
                         helpers=helpers,
                         manager=manager,
                         out=out,
+                        sdists=sdists,
+                        checked=lambda todo: check_before_fetching(
+                            request, todo, net, target, out
+                        ),
                     )
                     break
                 except EnvironmentChanged:
@@ -119,6 +90,8 @@ def run_install(invocation: Invocation) -> None:
         finally:
             helpers.stop()
             shutil.rmtree(scratch, ignore_errors=True)
+    if done is None:
+        return
     manager.post_install(target, scheme, done, request.options)
     out.info("Successfully installed " + " ".join(f"{d.name}-{d.version}" for d in done))
 

@@ -6,17 +6,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from roost.build.builder import BuildOptions
 from roost.errors import InstallRefused
+from roost.flows.request import InstallRequest
 from roost.types import (
     InstalledDistribution,
     NormalizedName,
-    Options,
     Refusal,
     Scheme,
     Settings,
@@ -25,89 +24,15 @@ from roost.types import (
 from roost.util.output import Output
 
 if TYPE_CHECKING:
-    from roost.flows.gather import Gathered, Session
+    from roost.flows.gather import Session
     from roost.flows.sdists import SourceDistributions
     from roost.install.placement import Placer
     from roost.install.prepare import PlanItem, Unpacker
     from roost.manager import Manager
-    from roost.resolve.candidates import Candidate, Policy
+    from roost.resolve.candidates import Candidate
     from roost.resolve.plan import Resolution
-    from roost.resolve.reqfile import RequirementsFile
-    from roost.resolve.requirement_line import ParsedRequirement
     from roost.store.unpacked import UnpackedStore, UnpackedWheel
     from roost.target.installed import InstalledDist
-
-
-@dataclass(frozen=True)
-class InstallRequest:
-    """What ``roost install`` was asked to do, read once from the options and settings."""
-
-    settings: Settings
-    options: Options
-    requirements: list[ParsedRequirement]
-    policy: Policy
-    #: Hash-checking mode: ``--require-hashes``, or any ``--hash`` in a file.
-    hashed: bool
-    dry_run: bool
-    ignore_installed: bool
-    #: ``--report`` (a path, or ``-`` for stdout).
-    report: str | None
-    link_mode: str | None
-    #: Any of ``--target``, ``--prefix``, ``--root``: only that location counts.
-    explicit_location: bool
-    root: str | None
-    lock_timeout: float | None
-    #: How sources are built (``--no-build-isolation``, ``-C``, ...).
-    build: BuildOptions = field(default_factory=BuildOptions)
-    #: ``direct_url.json`` of wheels built from sources, by the wheel's URL.
-    direct_urls: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
-    #: ``--build-constraint`` lines: they (not ``-c``) constrain build environments.
-    build_constraints: tuple[ParsedRequirement, ...] = ()
-
-    @classmethod
-    def from_gathered(cls, inputs: Gathered) -> InstallRequest:
-        """The request of any resolving command (options it lacks take their defaults)."""
-        from roost.flows.builds import read_build_constraints
-        from roost.resolve.candidates import Policy, binary_policy
-        from roost.resolve.plan import constraint_map
-
-        params = inputs.params
-        hashed = require_hashes(params, inputs.settings, inputs.files)
-        if hashed:
-            from roost.resolve.hash_mode import check_sources
-
-            check_sources(inputs.requirements)
-        return cls(
-            settings=inputs.settings,
-            options=Options("install", params),
-            requirements=inputs.requirements,
-            policy=Policy(
-                upgrade=bool(params.get("upgrade")),
-                eager=bool(params.get("upgrade")) and params.get("upgrade_strategy") == "eager",
-                force_reinstall=bool(params.get("force_reinstall")),
-                pre=bool(params.get("pre")),
-                no_deps=bool(params.get("no_deps")),
-                constraints=constraint_map(inputs.constraints),
-                no_binary=binary_policy(params.get("no_binary", ())),
-                only_binary=binary_policy(params.get("only_binary", ())),
-                prefer_binary=bool(params.get("prefer_binary")),
-            ),
-            hashed=hashed,
-            dry_run=bool(params.get("dry_run")),
-            ignore_installed=bool(params.get("ignore_installed")),
-            report=params.get("report"),
-            link_mode=params.get("link_mode"),
-            explicit_location=bool(
-                params.get("target_dir") or params.get("prefix") or params.get("root")
-            ),
-            root=params.get("root"),
-            lock_timeout=params.get("lock_timeout"),
-            build=BuildOptions(
-                isolation=not params.get("no_build_isolation"),
-                check_build_dependencies=bool(params.get("check_build_dependencies")),
-            ),
-            build_constraints=read_build_constraints(params, inputs.settings),
-        )
 
 
 # -- the stages ---------------------------------------------------------------------
@@ -385,6 +310,64 @@ def install_stage(
         )
 
 
+def resolve_and_install(
+    request: InstallRequest,
+    net: Session,
+    *,
+    target: Target,
+    scheme: Scheme,
+    helpers: Helpers,
+    manager: Manager,
+    out: Output,
+    sdists: SourceDistributions | None = None,
+    checked: Callable[[list[Candidate]], bool] = lambda _todo: True,
+) -> list[InstalledDistribution] | None:
+    """Read what is installed, resolve, fetch and install: the stages one install goes
+    through once. *checked* sees what is still to install before anything is fetched
+    and may stop the install (False) or refuse it (raise). None: nothing was installed.
+
+    :raises EnvironmentChanged: another run changed the environment since it was read.
+    """
+    installed = installed_now(target, scheme, request)
+    resolution = resolve_stage(
+        request,
+        net,
+        target=target,
+        installed=installed,
+        helpers=helpers,
+        manager=manager,
+        out=out,
+        sdists=sdists,
+    )
+    todo = still_to_install(resolution, request, out)
+    if not checked(todo):
+        return None
+    plan, unpacked = fetch_stage(
+        request,
+        todo,
+        resolution,
+        net=net,
+        installed=installed,
+        scheme=scheme,
+        helpers=helpers,
+        manager=manager,
+        out=out,
+    )
+    if not plan:
+        return None
+    return install_stage(
+        request,
+        plan,
+        unpacked,
+        installed=installed,
+        target=target,
+        scheme=scheme,
+        helpers=helpers,
+        manager=manager,
+        out=out,
+    )
+
+
 #: How many times an install plans again when concurrent runs change the environment.
 VIEW_ATTEMPTS = 3
 
@@ -429,14 +412,3 @@ def lock_path_for(settings: Settings, scheme: Scheme, out: Output) -> Path:
     from roost.install.lock import lock_file
 
     return lock_file(settings, scheme.purelib, out.warning)
-
-
-def require_hashes(
-    params: dict[str, Any], settings: Settings, files: list[RequirementsFile]
-) -> bool:
-    """Hash-checking mode: ``--require-hashes``, or any ``--hash`` in a requirements file."""
-    return (
-        bool(params.get("require_hashes"))
-        or settings.get_bool("require-hashes")
-        or any(f.require_hashes for f in files)
-    )

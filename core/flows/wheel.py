@@ -15,8 +15,9 @@ def run_wheel(invocation: Invocation) -> None:
     from roost.flows.environment import load_target
     from roost.flows.gather import gather, index_sources, session
     from roost.flows.install import build_stage
+    from roost.flows.request import InstallRequest
     from roost.flows.sdists import SourceDistributions
-    from roost.flows.stages import Helpers, InstallRequest, resolve_stage
+    from roost.flows.stages import Helpers, resolve_stage
 
     manager, out = invocation.manager, invocation.out
     inputs = gather(invocation)
