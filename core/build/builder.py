@@ -16,6 +16,7 @@ from pathlib import Path
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
+from roost.build import BuildOptions
 from roost.build.environment import Installer, IsolatedEnvironment, TargetEnvironment
 from roost.build.sources import SourceTree, is_vcs, obtain, split_vcs_url
 from roost.build.wheel_cache import BuiltWheelCache, cache_key
@@ -35,15 +36,6 @@ class BuiltWheel:
     direct_url: Mapping[str, object]
     #: ``wheel`` or ``editable``.
     kind: str
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    """How builds run, from ``--no-build-isolation`` and friends."""
-
-    isolation: bool = True
-    check_build_dependencies: bool = False
-    timeout: float = 3600.0
 
 
 class Builder:

@@ -7,8 +7,10 @@ Each stage (:mod:`roost.flows.stages`) takes the previous stage's typed result a
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,13 +29,16 @@ from roost.flows.stages import (
 
 if TYPE_CHECKING:
     from roost.build.builder import Builder
+    from roost.flows.gather import Session
     from roost.flows.invocation import Invocation
+    from roost.manager import Manager
     from roost.store.fetch import Fetcher
+    from roost.types import Target
+    from roost.util.output import Output
 
 
 def run_install(invocation: Invocation) -> None:
     """``roost install``: the stages, each fed by the one before."""
-    from roost.flows.build_env import make_builder
     from roost.flows.environment import load_target
     from roost.flows.gather import gather, index_sources, session
     from roost.flows.sdists import SourceDistributions
@@ -55,7 +60,7 @@ def run_install(invocation: Invocation) -> None:
         try:
             # Sources are built before anything is locked or resolved; the guard has
             # already said yes to the target.
-            builder = make_builder(
+            builder = lazy_builder(
                 request, manager=manager, target=target, net=net, out=out, scratch=scratch
             )
             request = build_stage(request, inputs.params, builder=builder, fetcher=net.fetcher)
@@ -96,8 +101,35 @@ def run_install(invocation: Invocation) -> None:
     out.info("Successfully installed " + " ".join(f"{d.name}-{d.version}" for d in done))
 
 
+def lazy_builder(
+    request: InstallRequest,
+    *,
+    manager: Manager,
+    target: Target,
+    net: Session,
+    out: Output,
+    scratch: Path,
+) -> Callable[[], Builder]:
+    """The run's builder, made the first time something must be built: most installs
+    build nothing, and need not import the build machinery (tarfile and friends)."""
+
+    @functools.cache
+    def builder() -> Builder:
+        from roost.flows.build_env import make_builder
+
+        return make_builder(
+            request, manager=manager, target=target, net=net, out=out, scratch=scratch
+        )
+
+    return builder
+
+
 def build_stage(
-    request: InstallRequest, params: dict[str, Any], *, builder: Builder, fetcher: Fetcher
+    request: InstallRequest,
+    params: dict[str, Any],
+    *,
+    builder: Callable[[], Builder],
+    fetcher: Fetcher,
 ) -> InstallRequest:
     """*request* with every requirement that names a source built into a wheel."""
     from roost.flows.builds import build_sources, needs_build
@@ -106,7 +138,7 @@ def build_stage(
         return request
     built = build_sources(
         request.requirements,
-        builder=builder,
+        builder=builder(),
         fetcher=fetcher,
         config_settings=params.get("config_settings", ()),
         max_builds=params.get("max_builds"),

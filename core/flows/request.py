@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from roost.build.builder import BuildOptions
+from roost.build import BuildOptions
 from roost.types import Options, Settings
 
 if TYPE_CHECKING:

@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from roost.build.sources import SourceTree, unpack_archive
 from roost.errors import BuildError
 from roost.types import Link
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from roost.build.builder import Builder
+    from roost.build.sources import SourceTree
     from roost.index.finder import FileCandidate
     from roost.resolve.plan import Resolution
     from roost.store.fetch import Fetcher
@@ -53,7 +55,8 @@ def static_metadata(tree: SourceTree) -> str | None:
 class SourceDistributions:
     """The sdists one install considers: unpacked once, prepared once, built once."""
 
-    def __init__(self, builder: Builder, fetcher: Fetcher, scratch: Path) -> None:
+    def __init__(self, builder: Callable[[], Builder], fetcher: Fetcher, scratch: Path) -> None:
+        # Asked for only when an sdist is considered: most installs build nothing.
         self._builder = builder
         self._fetcher = fetcher
         self._scratch = scratch
@@ -65,6 +68,8 @@ class SourceDistributions:
         known = self._trees.get(file.link.url)
         if known is not None:
             return known
+        from roost.build.sources import unpack_archive
+
         archive = self._fetcher.wheel(file.link).result()
         sha256 = self._fetcher.digests[archive]
         self._scratch.mkdir(parents=True, exist_ok=True)
@@ -77,7 +82,7 @@ class SourceDistributions:
         """The core metadata of the sdist *file* (for the resolver)."""
         with self._lock:
             tree, folder = self._tree(file)
-            text = static_metadata(tree) or self._builder.prepare_metadata(tree, folder)
+            text = static_metadata(tree) or self._builder().prepare_metadata(tree, folder)
             if text is None:
                 wheel = self._build(file)
                 from roost.store.fetch import metadata_from_wheel
@@ -105,9 +110,11 @@ class SourceDistributions:
             return known
         tree, folder = self._tree(file)
         # An sdist is an archive: its wheel is kept by the sdist's sha256.
-        wheel = self._builder.build_source(
-            tree, folder, kind="wheel", config={}, cacheable=True
-        ).wheel
+        wheel = (
+            self._builder()
+            .build_source(tree, folder, kind="wheel", config={}, cacheable=True)
+            .wheel
+        )
         name, version, _, _ = parse_wheel_filename(wheel.name)
         if str(name) != str(file.name) or version != file.version:
             raise BuildError(

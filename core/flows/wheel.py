@@ -11,10 +11,9 @@ from roost.flows.invocation import Invocation
 
 def run_wheel(invocation: Invocation) -> None:
     """Wheels of the requirements and their dependencies, built or fetched, in ``-w DIR``."""
-    from roost.flows.build_env import make_builder
     from roost.flows.environment import load_target
     from roost.flows.gather import gather, index_sources, session
-    from roost.flows.install import build_stage
+    from roost.flows.install import build_stage, lazy_builder
     from roost.flows.request import InstallRequest
     from roost.flows.sdists import SourceDistributions
     from roost.flows.stages import Helpers, resolve_stage
@@ -31,7 +30,7 @@ def run_wheel(invocation: Invocation) -> None:
     helpers = Helpers(None, None)
     try:
         with session(manager, request.settings, sources, target, params=params, out=out) as net:
-            builder = make_builder(
+            builder = lazy_builder(
                 request, manager=manager, target=target, net=net, out=out, scratch=scratch
             )
             request = build_stage(request, params, builder=builder, fetcher=net.fetcher)
