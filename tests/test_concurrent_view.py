@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.envs import ROOST_COMMAND, clean_env, installed, make_venv
+from tests.support.envs import ROOST_COMMAND, clean_env, installed, make_venv, plugin_env
 from tests.support.index import PackageIndex
 from tests.support.server import IndexServer
 from tests.support.wheels import WheelSpec
@@ -51,18 +51,11 @@ def test_a_run_that_planned_before_another_installed_plans_again(
     tmp_path: Path, dep_index: IndexServer
 ) -> None:
     python = make_venv(tmp_path / "venv")
-    plugins = tmp_path / "plugins"
-    plugins.mkdir()
-    (plugins / "pause_plugin.py").write_text(PAUSE_PLUGIN)
-    home = tmp_path / "home"
-    home.mkdir()
     marker, go = tmp_path / "b-paused", tmp_path / "go"
-    env_b = {
-        **clean_env(home),
-        "PYTHONPATH": str(plugins),
-        "PAUSE_MARKER": str(marker),
-        "PAUSE_UNTIL": str(go),
-    }
+    env_b = plugin_env(
+        tmp_path, "pause_plugin", PAUSE_PLUGIN, PAUSE_MARKER=str(marker), PAUSE_UNTIL=str(go)
+    )
+    home = tmp_path / "home"
     install = ["install", "--python", str(python), "-i", dep_index.url]
     run_b = subprocess.Popen(
         [*ROOST_COMMAND, "-v", "-p", "pause_plugin", *install, "wantsold"],

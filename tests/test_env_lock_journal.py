@@ -31,7 +31,14 @@ from pathlib import Path
 import pytest
 
 from roost.install import journal
-from tests.support.envs import ROOST_COMMAND, clean_env, installed, make_venv, manifest
+from tests.support.envs import (
+    ROOST_COMMAND,
+    clean_env,
+    installed,
+    make_venv,
+    manifest,
+    plugin_env,
+)
 from tests.support.index import PackageIndex
 from tests.support.server import IndexServer
 from tests.support.wheels import WheelSpec
@@ -72,15 +79,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
 
 
 def env_for(tmp_path: Path, home: str = "home", **extra: str) -> dict[str, str]:
-    folder = tmp_path / home
-    folder.mkdir(exist_ok=True)
-    plugins = tmp_path / "plugins"
-    plugins.mkdir(exist_ok=True)
-    (plugins / "pause_plugin.py").write_text(PAUSE_PLUGIN)
-    env = clean_env(folder)
-    env["PYTHONPATH"] = str(plugins)
-    env.update(extra)
-    return env
+    return plugin_env(tmp_path, "pause_plugin", PAUSE_PLUGIN, home=home, **extra)
 
 
 def roost(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -20,7 +20,7 @@ import pytest
 
 from roost.install import journal
 from roost.install.transaction import Transaction
-from tests.support.envs import ROOST_COMMAND, clean_env, installed, make_venv, manifest
+from tests.support.envs import ROOST_COMMAND, installed, make_venv, manifest, plugin_env
 from tests.support.index import PackageIndex
 from tests.support.server import IndexServer
 from tests.support.wheels import WheelSpec
@@ -59,15 +59,7 @@ def five(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
 
 
 def env_for(tmp_path: Path, **extra: str) -> dict[str, str]:
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    plugins = tmp_path / "plugins"
-    plugins.mkdir(exist_ok=True)
-    (plugins / "fault_plugin.py").write_text(PLUGIN)
-    env = clean_env(home)
-    env["PYTHONPATH"] = str(plugins)
-    env.update(extra)
-    return env
+    return plugin_env(tmp_path, "fault_plugin", PLUGIN, **extra)
 
 
 def roost(

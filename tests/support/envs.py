@@ -216,6 +216,22 @@ def clean_env(home: Path) -> dict[str, str]:
     return env
 
 
+def plugin_env(
+    tmp_path: Path, module: str, source: str, *, home: str = "home", **extra: str
+) -> dict[str, str]:
+    """:func:`clean_env` (HOME in *tmp_path*/*home*) with a test plugin, *module*, written
+    from *source* into *tmp_path*/plugins and put on PYTHONPATH for ``-p module``."""
+    folder = tmp_path / home
+    folder.mkdir(exist_ok=True)
+    plugins = tmp_path / "plugins"
+    plugins.mkdir(exist_ok=True)
+    (plugins / f"{module}.py").write_text(source)
+    env = clean_env(folder)
+    env["PYTHONPATH"] = str(plugins)
+    env.update(extra)
+    return env
+
+
 def run_roost(
     *args: str,
     env: dict[str, str] | None = None,
