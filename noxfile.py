@@ -32,7 +32,14 @@ TEST_WHEELS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     # Both vendor what they need (pdm-backend wants importlib-metadata below 3.10 only).
     ("poetry-core", (PYTHON,), False),
     ("pdm-backend", (PYTHON,), False),
+    # Backends that drive a native toolchain (cmake, cargo); their tests say why they
+    # skip when the toolchain itself is absent.
+    ("scikit-build-core", (PYTHON,), True),
+    ("maturin", (PYTHON,), False),
 )
+#: Version-control clients the VCS tests drive (git is assumed, as pip assumes it),
+#: as (command, Debian package).
+VCS_CLIENTS = (("hg", "mercurial"), ("svn", "subversion"), ("bzr", "brz"))
 TEST_WHEELS_DIR = ROOT / ".test-wheels"
 
 
@@ -54,8 +61,27 @@ def _fetch_test_wheels(session: nox.Session) -> None:
     stamp.touch()
 
 
+def _vcs_clients(session: nox.Session) -> None:
+    """Install the missing VCS clients with apt when this is a Debian machine run as root.
+
+    Elsewhere the tests that need a missing client fail and name the package to install.
+    """
+    import shutil
+
+    missing = [package for command, package in VCS_CLIENTS if shutil.which(command) is None]
+    if not missing or os.geteuid() != 0 or shutil.which("apt-get") is None:
+        return
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    session.run("apt-get", "update", "-qq", external=True, env=env)
+    session.run(
+        "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing,
+        external=True, env=env,
+    )  # fmt: skip
+
+
 def _run_tests(session: nox.Session) -> None:
     _fetch_test_wheels(session)
+    _vcs_clients(session)
     args = session.posargs or ["-n", "2"]
     env = {"PYTHONDONTWRITEBYTECODE": "1", "ROOST_TEST_WHEELS": str(TEST_WHEELS_DIR)}
     session.run("pytest", *args, env=env)
