@@ -5,7 +5,9 @@ is resolved from the run's indexes, with its credentials, TLS and proxies, and
 installed into the build's venv from the unpacked store, so a build environment costs
 a few hard links once the backend has been fetched. ``--build-constraint`` lines (never
 ``-c``) constrain it, and their ``--hash`` values check it; in hash-checking mode the
-builder builds only archives a ``--hash`` vouched for.
+builder builds only archives a ``--hash`` vouched for. A build dependency with no
+fitting wheel is built from its sdist, in a build environment of its own (pip's
+nested builds; :mod:`roost.flows.sdists` bounds the nesting and refuses cycles).
 """
 
 from __future__ import annotations
@@ -103,7 +105,14 @@ def make_builder(
 
     def installer(python: str, requirements: Sequence[str], why: str) -> None:
         install_for_build(
-            python, requirements, why, request=request, manager=manager, net=net, out=out
+            python,
+            requirements,
+            why,
+            request=request,
+            manager=manager,
+            net=net,
+            out=out,
+            scratch=scratch,
         )
 
     from roost.build.wheel_cache import BuiltWheelCache
@@ -141,13 +150,21 @@ def install_for_build(
     manager: Manager,
     net: Session,
     out: Output,
+    scratch: Path,
 ) -> None:
     """Install *requirements* into the build venv of *python*, quietly, as one install.
 
     Constrained by the build constraints, never by ``-c`` (pip 26.2's rule); the
     sub-request keeps them, so a build this install needs is constrained the same way.
+    ``--no-binary``, ``--only-binary`` and ``--prefer-binary`` hold here too, as pip
+    passes them on to its build environments; an sdist the resolution keeps is built
+    in a nested build environment of its own.
     """
+    import functools
+    import tempfile
+
     from roost.flows.fetch_plan import unpacked_store
+    from roost.flows.sdists import SourceDistributions
     from roost.resolve.candidates import Policy
     from roost.resolve.hash_mode import check_build_hashes
     from roost.resolve.plan import constraint_map
@@ -162,7 +179,12 @@ def install_for_build(
         request,
         options=Options("install", {"progress_bar": "off"}),
         requirements=[parse_requirement_line(text, why) for text in requirements],
-        policy=Policy(constraints=constraint_map(constraints)),
+        policy=Policy(
+            constraints=constraint_map(constraints),
+            no_binary=request.policy.no_binary,
+            only_binary=request.policy.only_binary,
+            prefer_binary=request.policy.prefer_binary,
+        ),
         # In hash-checking mode nothing is fetched while resolving, and no earlier
         # resolution is reused: the files are checked first, below.
         hashed=request.hashed,
@@ -174,6 +196,13 @@ def install_for_build(
         direct_urls={},
     )
     helpers = Helpers(unpacked_store(request.settings), None)
+    nested = Path(tempfile.mkdtemp(prefix="nested-", dir=scratch))
+
+    @functools.cache
+    def builder() -> Builder:
+        # Made only when a build dependency has no fitting wheel.
+        return make_builder(sub, manager=manager, target=target, net=net, out=out, scratch=nested)
+
     try:
 
         def checked(todo: list[Candidate]) -> bool:
@@ -188,6 +217,7 @@ def install_for_build(
             helpers=helpers,
             manager=manager,
             out=quiet,
+            sdists=SourceDistributions(builder, net.fetcher, nested),
             checked=checked,
         )
     finally:

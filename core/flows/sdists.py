@@ -5,13 +5,20 @@ so). Its metadata comes, cheapest first, from a PKG-INFO the sdist vouches for
 (Metadata-Version 2.2 or later, none of the fields the resolver reads marked
 ``Dynamic``, PEP 643), then from ``roost_prepare_metadata``, and only then from
 building the wheel. A wheel is built only for sdists the resolution keeps, once.
+
+Build environments consider sdists too, so a build can nest inside another (an
+sdist-only build dependency). The chain of sdists being built is bounded in depth, and
+a project needed, however indirectly, to build itself is a cycle only a wheel breaks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.parser
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +40,38 @@ if TYPE_CHECKING:
 
 #: Fields the resolver reads: PKG-INFO is trusted only when none of them is Dynamic.
 _RESOLVER_FIELDS = frozenset({"requires-dist", "requires-python", "provides-extra"})
+#: How deep builds may nest (an sdist built to build an sdist ...). Real chains are
+#: one or two long; this stops a runaway, not a project.
+MAX_BUILD_DEPTH = 8
+#: The sdists whose builds this thread is inside, outermost first. A nested build's
+#: environment is filled through the build hooks, which a plugin answers and which
+#: carry no roost state, so the chain travels with the thread: a build runs, hooks
+#: and nested installs included, in the thread that asked for it.
+_BUILDING: ContextVar[tuple[str, ...]] = ContextVar("roost_building", default=())
+
+
+@contextlib.contextmanager
+def _building(project: str, filename: str) -> Iterator[None]:
+    """Mark *project* as being built by this thread; refuse a cycle or a runaway depth."""
+    chain = _BUILDING.get()
+    if project in chain:
+        path = " -> ".join((*chain[chain.index(project) :], project))
+        raise BuildError(
+            f"cannot build {filename}: building {project} needs {project} itself "
+            f"({path}). A cycle of build dependencies can only be broken by a wheel: "
+            f"make a wheel of one of them available (an index or --find-links), and do "
+            f"not exclude it with --no-binary."
+        )
+    if len(chain) >= MAX_BUILD_DEPTH:
+        raise BuildError(
+            f"cannot build {filename}: builds nest {len(chain) + 1} deep "
+            f"({' -> '.join((*chain, project))}); the limit is {MAX_BUILD_DEPTH}"
+        )
+    token = _BUILDING.set((*chain, project))
+    try:
+        yield
+    finally:
+        _BUILDING.reset(token)
 
 
 def static_metadata(tree: SourceTree) -> str | None:
@@ -82,7 +121,10 @@ class SourceDistributions:
         """The core metadata of the sdist *file* (for the resolver)."""
         with self._lock:
             tree, folder = self._tree(file)
-            text = static_metadata(tree) or self._builder().prepare_metadata(tree, folder)
+            text = static_metadata(tree)
+            if text is None:
+                with _building(str(file.name), file.link.filename):
+                    text = self._builder().prepare_metadata(tree, folder)
             if text is None:
                 wheel = self._build(file)
                 from roost.store.fetch import metadata_from_wheel
@@ -110,11 +152,12 @@ class SourceDistributions:
             return known
         tree, folder = self._tree(file)
         # An sdist is an archive: its wheel is kept by the sdist's sha256.
-        wheel = (
-            self._builder()
-            .build_source(tree, folder, kind="wheel", config={}, cacheable=True)
-            .wheel
-        )
+        with _building(str(file.name), file.link.filename):
+            wheel = (
+                self._builder()
+                .build_source(tree, folder, kind="wheel", config={}, cacheable=True)
+                .wheel
+            )
         name, version, _, _ = parse_wheel_filename(wheel.name)
         if str(name) != str(file.name) or version != file.version:
             raise BuildError(
