@@ -131,7 +131,7 @@ def test_download_here_then_again(
     assert [p.name for p in no_deps.iterdir()] == ["beta-1.0-py3-none-any.whl"]
 
 
-def test_no_binary_is_a_clear_refusal(
+def test_no_binary_without_an_sdist_says_why(
     tmp_path: Path, index_server: IndexServer, tmp_home: dict[str, str]
 ) -> None:
     result = run_roost(
@@ -146,7 +146,7 @@ def test_no_binary_is_a_clear_refusal(
         env=tmp_home,
     )
     assert result.returncode == 1
-    assert "alpha: --no-binary" in result.stderr
+    assert "--no-binary excludes the wheels of alpha" in result.stderr
     assert not list(tmp_path.glob("*.whl"))
 
 

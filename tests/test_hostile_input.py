@@ -7,6 +7,7 @@ subprocess timeout, never by timing assertions.
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import shlex
@@ -126,6 +127,51 @@ def test_a_dependency_with_a_100000_character_name_is_refused(tmp_path: Path) ->
     error = clear_failure(result)
     assert "greedy-1.0 requires a project whose name is 100,000 characters long" in error
     assert len(error) < 1000
+
+
+@pytest.mark.parametrize(
+    ("requirement", "said"),
+    [
+        ("x @ http://127.0.0.1:80x/x-1.0.tar.gz", "Port could not be cast"),
+        ("http://user:hunter2@127.0.0.1:80x/x-1.0-py3-none-any.whl", "Port could not be cast"),
+        ("x @ https:///x-1.0.tar.gz", "it names no host"),
+        ("x @ git+https://127.0.0.1:99999/r.git", "out of range"),
+    ],
+)
+def test_a_direct_url_that_cannot_be_asked_is_a_clear_error(
+    tmp_path: Path, requirement: str, said: str
+) -> None:
+    result = run_roost(
+        "install", "--dry-run", "--python", sys.executable, "--target", str(tmp_path / "t"),
+        requirement, timeout=TIMEOUT,
+    )  # fmt: skip
+    error = clear_failure(result)
+    assert "invalid URL in" in error and said in error
+    assert "hunter2" not in error
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("http://127.0.0.1:80x/simple", "Port could not be cast"),
+        ("http://127.0.0.1/" + "a" * 70_000, "characters long; the most is 65536"),
+        ("http://127.0.0.1/sim\x01ple", "control characters"),
+    ],
+)
+def test_an_index_url_that_cannot_be_asked_is_a_clear_error(
+    tmp_path: Path, url: str, said: str
+) -> None:
+    # Through config (where an over-long URL once ended in a traceback) and -i alike.
+    config = tmp_path / "roost.toml"
+    config.write_text(f"index-url = {json.dumps(url)}\n")  # TOML takes JSON's escapes
+    env = {**clean_env(tmp_path), "ROOST_CONFIG_FILE": str(config)}
+    for args in ((), ("-i", url)):
+        result = run_roost(
+            "install", "--dry-run", "--python", sys.executable, "--target", str(tmp_path / "t"),
+            *args, "six", env=env, timeout=TIMEOUT,
+        )  # fmt: skip
+        error = clear_failure(result)
+        assert "is not a valid URL" in error and said in error
 
 
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])

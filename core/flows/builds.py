@@ -56,7 +56,7 @@ def _extras(parsed: ParsedRequirement) -> set[str]:
     return set(parsed.extras)
 
 
-def _downloader(fetcher: Fetcher, parsed: ParsedRequirement) -> Callable[[str], tuple[Path, str]]:
+def downloader(fetcher: Fetcher, parsed: ParsedRequirement) -> Callable[[str], tuple[Path, str]]:
     from roost.resolve.hash_mode import fragment_hashes
 
     def download(url: str) -> tuple[Path, str]:
@@ -145,7 +145,7 @@ def build_sources(
         return builder.build(
             parsed.url,
             editable=parsed.editable,
-            download=_downloader(fetcher, parsed),
+            download=downloader(fetcher, parsed),
             config_settings=_config_settings([*config_settings, *parsed.config_settings]),
         )
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from roost.errors import NoIndexConfigured
-from roost.types import IndexSource, Settings, SettingsLayer, Target
+from roost.errors import ConfigError, NoIndexConfigured
+from roost.types import IndexSource, Settings, SettingsLayer, Target, redact_text
 
 if TYPE_CHECKING:
     from roost.flows.invocation import Invocation
@@ -98,8 +98,17 @@ def index_sources(
     manager: Manager, settings: Settings, requirements: list[ParsedRequirement], out: Output
 ) -> list[IndexSource]:
     """The sources to ask; a clear error when a named project has nowhere to come from."""
+    from roost.net.urls import url_problem
+
     sources = manager.index_sources(settings)
     for source in sources:
+        problem = url_problem(source.url)
+        if problem is not None:
+            # Said here, naming where the URL was set, not as a traceback from the client.
+            raise ConfigError(
+                f"the {source.kind} URL {source.display} (from {source.origin or 'a plugin'}) "
+                f"is not a valid URL: {redact_text(problem)}"
+            )
         out.detail(f"source: {source.kind} {source.display} (from {source.origin})")
     needs_index = any(r.url is None for r in requirements)
     if not sources and needs_index:

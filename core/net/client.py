@@ -293,7 +293,7 @@ class Client:
                     raise NetworkError(message) from None
                 attempt += 1
                 time.sleep(backoff(attempt))
-            except httpx.TransportError as exc:
+            except (httpx.TransportError, httpx.InvalidURL) as exc:
                 raise NetworkError(
                     f"could not get {shown}: {type(exc).__name__}: {redact_url(str(exc))}"
                 ) from None

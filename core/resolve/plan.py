@@ -143,7 +143,7 @@ def resolve(
     try:
         result = resolver.resolve(reqs, max_rounds=200_000)
     except resolvelib.ResolutionImpossible as exc:
-        raise _impossible(exc, finder, target) from None
+        raise _impossible(exc, finder, target, policy) from None
     except resolvelib.ResolutionTooDeep:
         raise ResolutionError(
             "resolution took too many rounds; pin some versions to help the resolver"
@@ -182,14 +182,16 @@ def pins_reporter(pinned: Callable[[Candidate], None] | None) -> Any:
     return Reporter()
 
 
-def _impossible(exc: object, finder: Finder, target: Target) -> ResolutionError:
+def _impossible(
+    exc: object, finder: Finder, target: Target, policy: Policy | None = None
+) -> ResolutionError:
     causes = list(getattr(exc, "causes", []))
     names = {c.requirement.name for c in causes}
     if len(names) == 1 and not any(c.parent is not None for c in causes):
         # Nothing at all matched a requirement the user gave: say what exists.
-        return _no_match(causes[0].requirement, finder, target)
+        return _no_match(causes[0].requirement, finder, target, policy)
     if len(names) == 1 and len(causes) == 1:
-        return _no_match(causes[0].requirement, finder, target)
+        return _no_match(causes[0].requirement, finder, target, policy)
     from roost.resolve.candidates import explain_conflict
 
     return ResolutionError(
@@ -199,7 +201,9 @@ def _impossible(exc: object, finder: Finder, target: Target) -> ResolutionError:
     )
 
 
-def _no_match(req: Req, finder: Finder, target: Target) -> NoMatchingDistribution:
+def _no_match(
+    req: Req, finder: Finder, target: Target, policy: Policy | None
+) -> NoMatchingDistribution:
     from roost.resolve.candidates import PYTHON_KEY
 
     who = req.describe()
@@ -221,6 +225,12 @@ def _no_match(req: Req, finder: Finder, target: Target) -> NoMatchingDistributio
     sdists = sorted({one_line(c.link.filename) for c in found.candidates if not c.is_wheel})
     if sdists:
         lines.append(f"  source distributions: {', '.join(sdists)}")
+    if policy is not None:
+        # Say which option took candidates away: the files listed may all be there.
+        if req.name in policy.no_binary or "*" in policy.no_binary:
+            lines.append(f"  --no-binary excludes the wheels of {req.name}")
+        if req.name in policy.only_binary or "*" in policy.only_binary:
+            lines.append(f"  --only-binary excludes the source distributions of {req.name}")
     for link, why in found.rejected[:20]:
         # File names come from index pages: one line each, whatever they hold.
         lines.append(f"  skipped {one_line(link.filename)}: {why}")

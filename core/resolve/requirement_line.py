@@ -152,6 +152,18 @@ def _path_to_url(path: str) -> str:
     return Path(os.path.normpath(os.path.abspath(path))).as_uri()
 
 
+def _checked_url(url: str, origin: str, shown: str) -> str:
+    """*url*, once it is known to be one the client can ask: a port like ``80x`` would
+    otherwise surface as a traceback from deep in the HTTP client."""
+    from roost.net.urls import url_problem
+
+    base = url.split("+", 1)[1] if "+" in url.split(":", 1)[0] else url
+    problem = url_problem(base)
+    if problem is not None:
+        fail(origin, f"invalid URL in {shown!r}: {redact_text(problem)}")
+    return url
+
+
 def _egg_name(url: str, origin: str) -> str | None:
     match = _EGG_RE.search(url)
     if not match:
@@ -232,7 +244,7 @@ def _parse_requirement(text: str, origin: str, shown: str) -> ParsedRequirement:
     url: str | None = None
     extras: set[str] = set()
     if _is_url(text):
-        url = text
+        url = _checked_url(text, origin, shown)
         if url.startswith("file:") and "../" in url:
             local = file_url_path(url)
             url = _path_to_url(local)
@@ -246,6 +258,8 @@ def _parse_requirement(text: str, origin: str, shown: str) -> ParsedRequirement:
 
     if url is None:
         requirement = _parse_pep508(text, origin, shown)
+        if requirement.url:
+            _checked_url(requirement.url, origin, shown)
         if marker is not None:
             requirement.marker = marker
         return ParsedRequirement(
@@ -280,7 +294,8 @@ def parse_editable(text: str, origin: str) -> ParsedRequirement:
     except InvalidRequirement:
         direct = None
     if direct is not None and direct.url:
-        return ParsedRequirement(direct, shown, origin, False, editable=True, url=direct.url)
+        url = _checked_url(direct.url, origin, shown)
+        return ParsedRequirement(direct, shown, origin, False, editable=True, url=url)
     path, extras_text = text, ""
     split = _split_extras(text)
     if split:
@@ -288,7 +303,7 @@ def parse_editable(text: str, origin: str) -> ParsedRequirement:
     if os.path.isdir(path):
         url = _path_to_url(path)
     elif _is_url(path) or path.lower().startswith("file:"):
-        url = path
+        url = _checked_url(path, origin, shown)
     else:
         fail(
             origin,

@@ -1,9 +1,10 @@
-"""``roost download``: resolve like install, and save the wheels into a folder.
+"""``roost download``: resolve like install, and save the files into a folder.
 
-With ``--platform``, ``--python-version``, ``--implementation`` and ``--abi`` it
-resolves for another machine (the first stage of a multi-stage build often runs
-elsewhere). roost only ever uses wheels, so ``--only-binary=:all:`` is what it does
-anyway and is accepted for pip compatibility.
+Wheels, and sdists where no wheel fits (built only to learn their dependencies), as
+pip saves them; an archive or VCS URL is saved too (a VCS checkout as a zip). With
+``--platform``, ``--python-version``, ``--implementation`` and ``--abi`` it resolves
+for another machine (the first stage of a multi-stage build often runs elsewhere);
+then only wheels are candidates, since nothing can be built for that machine here.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 import click
 
 from roost.cli.options import (
+    build_options,
     cache_options,
     index_options,
     python_option,
@@ -52,28 +54,31 @@ def download_command() -> click.Command:
         "only_binary",
         multiple=True,
         metavar="FORMAT",
-        help="roost uses wheels only; accepted for pip compatibility.",
+        help="Projects (:all:, or names) that must come as wheels: their sdists are never "
+        "downloaded (:none: clears the list).",
     )
     @click.option(
         "--no-binary",
         "no_binary",
         multiple=True,
         metavar="FORMAT",
-        help="Projects that must not come as wheels (roost then stops: it builds nothing).",
+        help="Projects (:all:, or names) that must come as sdists, never as wheels "
+        "(:none: clears the list).",
     )
     @click.option(
         "--prefer-binary",
         is_flag=True,
-        help="Accepted for pip compatibility: roost uses wheels only.",
+        help="Prefer an older wheel to a newer sdist.",
     )
     @click.option("--no-deps", is_flag=True, help="Do not download dependencies.")
     @click.option("--pre", is_flag=True, help="Allow pre-releases.")
     @cache_options
     @python_option
     @index_options
+    @build_options
     @click.pass_context
     def download(ctx: click.Context, /, **_: Any) -> None:
-        """Download wheels (and their dependencies) into a folder."""
+        """Download wheels, sdists and sources (and their dependencies) into a folder."""
         from roost.cli.invocation import invocation
         from roost.flows.download import run_download
 
