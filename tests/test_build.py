@@ -354,3 +354,34 @@ def test_sources_build_side_by_side(
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert installed(python) == {"left": "1.0", "right": "1.0"}
+
+
+def test_wheels_built_from_directories_stay_out_of_the_store(
+    tmp_path: Path, build_index: IndexServer, env: dict[str, str]
+) -> None:
+    """Each install of a directory builds new bytes; stored, each would stay for good.
+    An archive's wheel is stored (it is asked for again, by the same sha256)."""
+    cache = tmp_path / "cache"
+    env = {**env, "ROOST_CACHE_DIR": str(cache)}
+    project = in_tree_project(tmp_path / "src", "instore", "1.0")
+    sdist = make_sdist(project, tmp_path / "dist", "instore", "1.0")
+
+    def entries() -> set[str]:
+        store = cache / "unpacked"
+        return (
+            {p.name for p in store.iterdir() if not p.name.startswith(".")}
+            if (store.is_dir())
+            else set()
+        )
+
+    for args in ((str(project),), (str(project),)):
+        python = make_venv(tmp_path / f"venv-{len(list(tmp_path.glob('venv-*')))}")
+        result = install(python, build_index, *args, env=env)
+        assert result.returncode == 0, result.stderr
+        assert installed(python) == {"instore": "1.0"}
+        assert run(python, "import instore; print(instore.SETTINGS)") == "{}"
+    assert entries() == set()
+    python = make_venv(tmp_path / "venv-archive")
+    result = install(python, build_index, str(sdist), env=env)
+    assert result.returncode == 0, result.stderr
+    assert len(entries()) == 1

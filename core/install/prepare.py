@@ -62,6 +62,11 @@ class PlanItem:
         return self.wheel
 
 
+def built_from_directory(item: PlanItem) -> bool:
+    """Whether *item*'s wheel was built from a project directory (or is editable)."""
+    return item.direct_url is not None and "dir_info" in item.direct_url
+
+
 def validate_wheel(item: PlanItem) -> None:
     """Refuse a wheel that is unsafe or does not match its RECORD or metadata.
 
@@ -149,6 +154,12 @@ def prepare(
     if item.entry is not None:
         _check_stored(item, item.entry, store)
         return item.entry
+    if built_from_directory(item):
+        # Every install of a project directory builds it anew, into new bytes (build
+        # dates, absolute paths): stored, each such wheel would stay in the store for
+        # good, and none would ever be asked for again.
+        validate_wheel(item)
+        return None
     wheel = item.archive()
     digest, found = store.lookup(wheel, item.sha256)
     check_names(item, found)
