@@ -45,6 +45,11 @@ class Sample:
         return self.returncode == 0
 
 
+def skipped(why: str) -> Sample:
+    """A run that was not made (its priming install failed): recorded as a failure."""
+    return Sample(seconds=0.0, maxrss_kb=0, returncode=-1, stderr_tail=why)
+
+
 def _peak_kb(report: Path) -> int:
     # The last line is %M; a failing command's "exited with non-zero status" precedes it.
     lines = report.read_text(errors="replace").split()

@@ -92,6 +92,16 @@ def _check(name: str, value: float | None, limit: float) -> dict[str, Any]:
     return {"target": name, "limit": limit, "value": value, "met": met}
 
 
+def progress_line(label: str, mode: str, tool: str, sample: Sample, *, run: int, runs: int) -> str:
+    """The line printed after each timed run: outcome, time and both memory figures."""
+    outcome = f"{sample.seconds:.2f} s" if sample.ok else f"FAILED ({sample.returncode})"
+    return (
+        f"  {label} {mode:<7} {tool:<5} run {run + 1}/{runs}: {outcome}, "
+        f"{sample.tree_peak_kb / 1024:.0f} MiB in all, "
+        f"{sample.maxrss_kb / 1024:.0f} MiB largest process"
+    )
+
+
 def _seconds(summary: Summary | None) -> str:
     if not summary:
         return "-"
@@ -122,9 +132,11 @@ def markdown(results: dict[str, Any]) -> str:
             f"{meta['cpus']} CPUs{loaded}; {meta['runs']} runs each; {versions}.",
             "",
         ]
+    titles = results.get("titles", {})
     for name, modes in results.get("sets", {}).items():
+        title = titles.get(name) or f"`{' '.join(results['requirements'][name])}`"
         lines += [
-            f"### {name}: `{' '.join(results['requirements'][name])}`",
+            f"### {name}: {title}",
             "",
             "| mode | roost | pip | uv | roost/pip | roost/uv |",
             "|---|---:|---:|---:|---:|---:|",

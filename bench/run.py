@@ -1,6 +1,6 @@
 """``nox -s bench``: roost against pip and uv on fixed requirement sets, served on loopback.
 
-Usage: ``python -m bench.run [--runs N] [--sets small,medium,large]
+Usage: ``python -m bench.run [--runs N] [--sets small,medium,large,build]
 [--modes cold,warm,noop,resolve] [--tools roost,pip,uv] [--output PATH]``.
 
 Modes: *cold* (fresh venv, empty cache of the tool's own), *warm* (fresh venv, the
@@ -8,6 +8,9 @@ tool's cache filled by an untimed priming install), *noop* (the primed venv: eve
 already installed), *resolve* (``--dry-run`` into an empty venv, warm cache). Runs are
 interleaved (roost, pip, uv, roost, pip, uv, ...) so drift on the machine hits every
 tool alike. A failed run is recorded with its stderr tail and the benchmark goes on.
+
+The *build* set is not a requirement set: it installs a local project that depends on
+an sdist-only project, cold and warm only (bench/building.py).
 """
 
 from __future__ import annotations
@@ -26,9 +29,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.measure import Sample, run_measured
-from bench.prepare import SETS, download_set
-from bench.report import MODES, check_targets, markdown, mode_ratios, summarise
+from bench.building import BUILD_MODES, TITLE, bench_build
+from bench.measure import Sample, run_measured, skipped
+from bench.prepare import ALL_SETS, BUILD_SDISTS, BUILD_SET, SETS, download_set
+from bench.report import MODES, check_targets, markdown, mode_ratios, progress_line, summarise
 from bench.server import serve
 from bench.static_index import write_index
 from bench.tools import (
@@ -59,7 +63,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The benchmark's options (``nox -s bench -- --runs 3 --sets small,medium``)."""
     parser = argparse.ArgumentParser(prog="bench", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="timed runs per tool and mode")
-    parser.add_argument("--sets", type=_csv(tuple(SETS)), default=list(SETS))
+    parser.add_argument("--sets", type=_csv(ALL_SETS), default=list(ALL_SETS))
     parser.add_argument("--modes", type=_csv(MODES), default=list(MODES))
     parser.add_argument("--tools", type=_csv(TOOLS), default=list(TOOLS))
     parser.add_argument("--startup-runs", type=int, default=20)
@@ -75,10 +79,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def _say(text: str) -> None:
     print(text, flush=True)
-
-
-def _skipped(why: str) -> Sample:
-    return Sample(seconds=0.0, maxrss_kb=0, returncode=-1, stderr_tail=why)
 
 
 def bench_set(
@@ -110,7 +110,7 @@ def bench_set(
             for tool in tools:
                 if mode != "cold" and not primed[tool].ok:
                     samples[tool].append(
-                        _skipped("priming install failed:\n" + primed[tool].stderr_tail)
+                        skipped("priming install failed:\n" + primed[tool].stderr_tail)
                     )
                     continue
                 cache = scratch / f"cache-{tool}"
@@ -139,14 +139,7 @@ def bench_set(
                 if mode in ("cold", "warm"):
                     counts[tool].append(installed_count(venv))
                 # Nothing is deleted until the benchmark ends: see _set_aside.
-                outcome = (
-                    f"{sample.seconds:.2f} s" if sample.ok else f"FAILED ({sample.returncode})"
-                )
-                _say(
-                    f"  {name} {mode:<7} {tool:<5} run {run + 1}/{runs}: {outcome}, "
-                    f"{sample.tree_peak_kb / 1024:.0f} MiB in all, "
-                    f"{sample.maxrss_kb / 1024:.0f} MiB largest process"
-                )
+                _say(progress_line(name, mode, tool, sample, run=run, runs=runs))
         tools_summary = {tool: summarise(samples[tool], counts[tool]) for tool in tools}
         results[mode] = {"tools": tools_summary, "ratios": mode_ratios(tools_summary)}
     return results
@@ -196,9 +189,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench_dir: Path = args.bench_dir.resolve()
     output: Path = args.output or bench_dir / "results.json"
     for name in args.sets:
-        wheels = download_set(name, bench_dir / "wheels" / name)
-        entries = write_index(wheels, bench_dir / "index" / name)
-        _say(f"bench: set {name}: {len(entries)} wheels indexed")
+        files = download_set(name, bench_dir / "wheels" / name)
+        entries = write_index(files, bench_dir / "index" / name)
+        sdists = sum(1 for entry in entries if entry.metadata_sha256 is None)
+        _say(f"bench: set {name}: {len(entries) - sdists} wheels, {sdists} sdists indexed")
     work = bench_dir / "work"
     _set_aside(work)
     env = isolated_env(work / "home")
@@ -212,13 +206,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             "runs": args.runs,
             "versions": {tool: version_of(tool, env) for tool in args.tools},
         },
-        "requirements": {name: list(SETS[name]) for name in args.sets},
+        "requirements": {
+            name: list(BUILD_SDISTS if name == BUILD_SET else SETS[name]) for name in args.sets
+        },
+        "titles": {BUILD_SET: TITLE} if BUILD_SET in args.sets else {},
         "sets": {},
     }
     if "roost" in args.tools:
         results["startup"] = measure_startup(args.startup_runs, env, work)
     with serve(bench_dir / "index") as base:
         for name in args.sets:
+            if name == BUILD_SET:
+                if not set(args.modes) & set(BUILD_MODES):
+                    _say(f"bench: set {name} skipped: its modes are {', '.join(BUILD_MODES)}")
+                    continue
+                _say(f"bench: set {name}: {TITLE}")
+                results["sets"][name] = bench_build(
+                    f"{base}/{name}/simple/",
+                    tools=args.tools,
+                    modes=args.modes,
+                    runs=args.runs,
+                    scratch=work / name,
+                    say=_say,
+                )
+                continue
             _say(f"bench: set {name} ({' '.join(SETS[name])})")
             results["sets"][name] = bench_set(
                 name,

@@ -1,15 +1,18 @@
-"""Write a static simple index (PEP 503 HTML and PEP 691 JSON) for a folder of wheels.
+"""Write a static simple index (PEP 503 HTML and PEP 691 JSON) for wheels and sdists.
 
 Layout under the index root::
 
-    files/<wheel>                 the wheel (hard-linked when possible)
-    files/<wheel>.metadata        its METADATA, offered per PEP 658 / PEP 714
+    files/<wheel or sdist>        the file (hard-linked when possible)
+    files/<wheel>.metadata        a wheel's METADATA, offered per PEP 658 / PEP 714
     simple/index.html|json        the project list
     simple/<project>/index.html   PEP 503 page; links relative (``../../files/...``)
     simple/<project>/index.json   PEP 691 (API 1.1) page
 
 Every link carries the file's sha256 and every metadata file its own sha256, so the
 installers verify what they download exactly as they would against a real index.
+Sdists (``.tar.gz``, ``.zip``) are listed without a metadata file, as PyPI lists most
+of them: an installer has to fetch one, and usually run its backend, to learn its
+dependencies.
 """
 
 from __future__ import annotations
@@ -21,22 +24,29 @@ import json
 import os
 import re
 import shutil
+import tarfile
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 from urllib.parse import quote
 
-from packaging.utils import canonicalize_name, parse_wheel_filename
+from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 from packaging.version import Version
 
 API_VERSION = "1.1"
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+#: The archive kinds an index lists besides wheels (PEP 625 allows only .tar.gz now;
+#: older sdists on PyPI are .zip too).
+SDIST_SUFFIXES = (".tar.gz", ".zip")
+#: A PKG-INFO is a few kilobytes; anything far larger is not one worth reading.
+MAX_PKG_INFO = 1 << 20
 
 
 @dataclass(frozen=True)
 class IndexEntry:
-    """One wheel as the index lists it."""
+    """One file (a wheel or an sdist) as the index lists it."""
 
     filename: str
     project: str  # normalized
@@ -45,7 +55,8 @@ class IndexEntry:
     sha256: str
     size: int
     requires_python: str | None
-    metadata_sha256: str
+    #: The sha256 of the PEP 658 metadata file; None for an sdist, which has none.
+    metadata_sha256: str | None
 
 
 def _sha256_file(path: Path) -> str:
@@ -75,6 +86,60 @@ def _place(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
+def sdist_pkg_info(sdist: Path) -> bytes | None:
+    """The bytes of *sdist*'s top-level ``PKG-INFO`` (``<name>-<version>/PKG-INFO``), or
+    None when it has none (very old sdists) or it is not a regular file of sane size."""
+    top_level = re.compile(r"[^/]+/PKG-INFO")
+    if sdist.name.endswith(".zip"):
+        with zipfile.ZipFile(sdist) as archive:
+            for info in archive.infolist():
+                if top_level.fullmatch(info.filename) and info.file_size <= MAX_PKG_INFO:
+                    return archive.read(info)
+        return None
+    with tarfile.open(sdist, "r:*") as archive:
+        for member in archive:
+            if top_level.fullmatch(member.name) and member.isfile():
+                if member.size > MAX_PKG_INFO:
+                    return None
+                stream = archive.extractfile(member)
+                return stream.read() if stream is not None else None
+    return None
+
+
+def _requires_python(fields: Message) -> str | None:
+    value = str(fields.get("Requires-Python") or "").strip()
+    return value or None
+
+
+def add_sdist(sdist: Path, files_dir: Path) -> IndexEntry:
+    """Put *sdist* into *files_dir*; describe it (Requires-Python from its PKG-INFO)."""
+    files_dir.mkdir(parents=True, exist_ok=True)
+    target = files_dir / sdist.name
+    _place(sdist, target)
+    name, version = parse_sdist_filename(sdist.name)
+    pkg_info = sdist_pkg_info(target)
+    fields = email.parser.BytesParser().parsebytes(pkg_info or b"", headersonly=True)
+    return IndexEntry(
+        filename=sdist.name,
+        project=canonicalize_name(name),
+        display_name=str(fields.get("Name", name)),
+        version=str(version),
+        sha256=_sha256_file(target),
+        size=target.stat().st_size,
+        requires_python=_requires_python(fields),
+        metadata_sha256=None,
+    )
+
+
+def add_file(path: Path, files_dir: Path) -> IndexEntry:
+    """:func:`add_wheel` or :func:`add_sdist`, by *path*'s suffix."""
+    if path.name.endswith(".whl"):
+        return add_wheel(path, files_dir)
+    if path.name.endswith(SDIST_SUFFIXES):
+        return add_sdist(path, files_dir)
+    raise ValueError(f"{path.name} is neither a wheel nor an sdist ({', '.join(SDIST_SUFFIXES)})")
+
+
 def add_wheel(wheel: Path, files_dir: Path) -> IndexEntry:
     """Put *wheel* and its ``.metadata`` file into *files_dir*; describe it."""
     files_dir.mkdir(parents=True, exist_ok=True)
@@ -84,7 +149,6 @@ def add_wheel(wheel: Path, files_dir: Path) -> IndexEntry:
     (files_dir / (wheel.name + ".metadata")).write_bytes(meta)
     fields = email.parser.BytesParser().parsebytes(meta, headersonly=True)
     name, version, _, _ = parse_wheel_filename(wheel.name)
-    requires_python = fields.get("Requires-Python")
     return IndexEntry(
         filename=wheel.name,
         project=canonicalize_name(name),
@@ -92,7 +156,7 @@ def add_wheel(wheel: Path, files_dir: Path) -> IndexEntry:
         version=str(version),
         sha256=_sha256_file(target),
         size=target.stat().st_size,
-        requires_python=str(requires_python).strip() if requires_python else None,
+        requires_python=_requires_python(fields),
         metadata_sha256=hashlib.sha256(meta).hexdigest(),
     )
 
@@ -118,8 +182,9 @@ def project_html(project: str, entries: list[IndexEntry]) -> str:
         attrs = [f'href="{html.escape(_href(entry) + "#sha256=" + entry.sha256)}"']
         if entry.requires_python:
             attrs.append(f'data-requires-python="{html.escape(entry.requires_python)}"')
-        meta = f"sha256={entry.metadata_sha256}"
-        attrs.append(f'data-core-metadata="{meta}" data-dist-info-metadata="{meta}"')
+        if entry.metadata_sha256 is not None:
+            meta = f"sha256={entry.metadata_sha256}"
+            attrs.append(f'data-core-metadata="{meta}" data-dist-info-metadata="{meta}"')
         links.append(f"<a {' '.join(attrs)}>{html.escape(entry.filename)}</a><br/>\n")
     return _page(f"Links for {project}", "".join(links))
 
@@ -128,16 +193,18 @@ def project_json(project: str, entries: list[IndexEntry]) -> str:
     """The PEP 691 (API 1.1) page of *project*."""
     files: list[dict[str, object]] = []
     for entry in entries:
-        core = {"sha256": entry.metadata_sha256}
         record: dict[str, object] = {
             "filename": entry.filename,
             "url": _href(entry),
             "hashes": {"sha256": entry.sha256},
             "size": entry.size,
-            "core-metadata": core,
-            "dist-info-metadata": core,
             "yanked": False,
         }
+        # PEP 714: a file without metadata leaves the keys out (absent means none).
+        if entry.metadata_sha256 is not None:
+            core = {"sha256": entry.metadata_sha256}
+            record["core-metadata"] = core
+            record["dist-info-metadata"] = core
         if entry.requires_python:
             record["requires-python"] = entry.requires_python
         files.append(record)
@@ -147,9 +214,10 @@ def project_json(project: str, entries: list[IndexEntry]) -> str:
     return json.dumps(page, indent=1)
 
 
-def write_index(wheels: Iterable[Path], root: Path) -> list[IndexEntry]:
-    """Write the static index of *wheels* under *root* (replacing its pages); list them."""
-    entries = sorted((add_wheel(w, root / "files") for w in wheels), key=lambda e: e.filename)
+def write_index(files: Iterable[Path], root: Path) -> list[IndexEntry]:
+    """Write the static index of *files* (wheels and sdists) under *root* (replacing its
+    pages); list them."""
+    entries = sorted((add_file(f, root / "files") for f in files), key=lambda e: e.filename)
     simple = root / "simple"
     if simple.exists():
         shutil.rmtree(simple)
