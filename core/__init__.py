@@ -13,6 +13,7 @@ from roost.version import __version__
 
 if TYPE_CHECKING:
     from roost.hookspecs import hookimpl
+    from roost.policy_types import CandidateInfo, Exclusion, Plan, PlanEntry
     from roost.types import (
         Credentials,
         IndexSource,
@@ -29,14 +30,22 @@ if TYPE_CHECKING:
         Target,
     )
 
+#: The names ``roost`` re-exports from :mod:`roost.policy_types`; the rest come from
+#: :mod:`roost.types`.
+_POLICY_TYPES = ("CandidateInfo", "Exclusion", "Plan", "PlanEntry")
+
 __all__ = [
+    "CandidateInfo",
     "Credentials",
+    "Exclusion",
     "IndexSource",
     "InstallEvent",
     "InstalledDistribution",
     "Link",
     "NormalizedName",
     "Options",
+    "Plan",
+    "PlanEntry",
     "ProjectLinks",
     "Refusal",
     "Scheme",
@@ -53,6 +62,10 @@ def __getattr__(name: str) -> Any:
         from roost.hookspecs import hookimpl
 
         return hookimpl
+    if name in _POLICY_TYPES:
+        from roost import policy_types
+
+        return getattr(policy_types, name)
     if name in __all__:
         from roost import types
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     import click
 
+    from roost.policy_types import CandidateInfo, Exclusion, Plan
     from roost.types import (
         BuildRequest,
         BuildResult,
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
         IndexSource,
         InstalledDistribution,
         InstallEvent,
+        Link,
         NormalizedName,
         Options,
         ProjectLinks,
@@ -50,6 +52,17 @@ def roost_add_options(command: str) -> Sequence[click.Option]:
     options' parameter names.
     """
     raise NotImplementedError  # pragma: no cover  (spec only)
+
+
+@hookspec
+def roost_add_commands() -> Sequence[click.Command]:
+    """Return click commands this plugin adds to ``roost``.
+
+    Called on every start, while roost builds its CLI: build the command objects
+    here and keep heavy imports inside their callbacks. A name a built-in command
+    has, or one an earlier plugin added, is refused with a warning.
+    """
+    raise NotImplementedError  # pragma: no cover
 
 
 @hookspec
@@ -200,5 +213,52 @@ def roost_build_wheel(request: BuildRequest) -> BuildResult | None:
     plugin build it (a remote build service may decline some projects). Raise
     :class:`~roost.errors.BuildError` when the build fails. Builds never run
     under the environment's lock. Stops at first non-None result.
+    """
+    raise NotImplementedError  # pragma: no cover
+
+
+@hookspec
+def roost_filter_candidates(
+    project: NormalizedName, candidates: Sequence[CandidateInfo], options: Options
+) -> Sequence[Exclusion] | None:
+    """Return the candidates of *project* the resolver must not use, with reasons.
+
+    :param project: the normalised project name.
+    :param candidates: every file the sources offer for it that suits the target
+        (yanked ones included), best first.
+    :param options: the command's options.
+
+    Called once per project, when the resolver first looks at its candidates. Every
+    implementation is asked; their exclusions add up.
+    """
+    raise NotImplementedError  # pragma: no cover
+
+
+@hookspec
+def roost_check_download(link: Link, path: str, options: Options) -> Refusal | None:
+    """Refuse a file before anything reads it, or return None to let it through.
+
+    :param link: the file as its source listed it.
+    :param path: the file on disk, its hashes verified.
+    :param options: the command's options.
+
+    Called for every wheel, sdist and archive once it is fetched (or taken from the
+    cache), before it is unpacked, built or installed; possibly from several threads.
+    Any refusal stops the command.
+    """
+    raise NotImplementedError  # pragma: no cover
+
+
+@hookspec
+def roost_check_plan(plan: Plan, target: Target, options: Options) -> Sequence[Refusal]:
+    """Return reasons to refuse a plan (empty when fine).
+
+    :param plan: every distribution to install, upgrade, downgrade, reinstall or
+        remove, with its metadata.
+    :param target: the interpreter whose environment changes.
+    :param options: the command's options.
+
+    Called once the plan is final and before anything is written; any refusal stops
+    the command with the environment untouched.
     """
     raise NotImplementedError  # pragma: no cover

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     import click
 
+    from roost.policy_types import CandidateInfo, Exclusion, Plan
     from roost.types import (
         BuildRequest,
         BuildResult,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
         IndexSource,
         InstalledDistribution,
         InstallEvent,
+        Link,
         NormalizedName,
         Options,
         ProjectLinks,
@@ -93,6 +95,7 @@ class Manager:
     def __init__(self, pm: pluggy.PluginManager, origins: dict[str, str]) -> None:
         self.pm = pm
         self._origins = origins
+        self._subsets: dict[tuple[str, str], Any] = {}
 
     @classmethod
     def build(
@@ -174,11 +177,75 @@ class Manager:
     def _hook(self) -> Any:
         return self.pm.hook
 
+    def _each(
+        self, hook: str, kwargs: dict[str, Any], *, failed: Warn | None = None
+    ) -> list[tuple[str, Any]]:
+        """Each plugin's answer to *hook*, with the plugin's name, in pluggy's call order
+        (``None`` answers left out), for hooks whose messages must say which plugin
+        answered what. Each plugin is called through a subset caller holding only it
+        (and any wrappers), so pluggy's own calling rules still apply. With *failed*, a
+        plugin that raises is reported there and skipped instead of stopping roost.
+        """
+        impls = [
+            impl
+            for impl in getattr(self.pm.hook, hook).get_hookimpls()
+            if not (impl.hookwrapper or impl.wrapper)
+        ]
+        answers: list[tuple[str, Any]] = []
+        for impl in reversed(impls):  # pluggy calls the last of the list first
+            caller = self._subsets.get((hook, impl.plugin_name))
+            if caller is None:
+                others = [other.plugin for other in impls if other.plugin is not impl.plugin]
+                caller = self._subsets[hook, impl.plugin_name] = self.pm.subset_hook_caller(
+                    hook, others
+                )
+            try:
+                results = caller(**kwargs)
+            except Exception as exc:
+                if failed is None:
+                    raise
+                failed(f"plugin {impl.plugin_name!r} failed in {hook} and was skipped: {exc}")
+                continue
+            answers.extend((impl.plugin_name, result) for result in results)
+        return answers
+
+    def _checked(self, name: str, hook: str, value: object, kind: type) -> Any:
+        """*value*, when it is a *kind* (``list``: a list or tuple); else a clear error
+        naming the plugin, not a traceback from deep inside the core."""
+        if kind is list:
+            if isinstance(value, (list, tuple)):
+                return value
+        elif isinstance(value, kind):
+            return value
+        raise PluginError(
+            f"plugin {name!r} returned {type(value).__name__} from {hook}, "
+            f"where roost takes a {kind.__name__}"
+        )
+
     def add_options(self, command: str) -> list[click.Option]:
         options: list[click.Option] = []
         for group in self._hook.roost_add_options(command=command):
             options.extend(group)
         return options
+
+    def add_commands(self, warn: Warn) -> list[tuple[str, click.Command]]:
+        """Every plugin's commands with the plugin's name, in registration order (the
+        first plugin registered comes first). A plugin whose hook raises is skipped
+        with a warning: the command line must still come up, if only for ``-p no:``."""
+        import click
+
+        order = {name: number for number, (name, _) in enumerate(self.pm.list_name_plugin())}
+        found: list[tuple[str, click.Command]] = []
+        answers = self._each("roost_add_commands", {}, failed=warn)
+        for name, group in sorted(answers, key=lambda answer: order.get(answer[0], 0)):
+            if not isinstance(group, (list, tuple)):
+                group = [group]
+            for command in group:
+                if not isinstance(command, click.Command) or not command.name:
+                    warn(f"plugin {name!r} added {command!r}, which is not a named click command")
+                    continue
+                found.append((name, command))
+        return found
 
     def settings_layers(self, command: str) -> list[SettingsLayer]:
         layers: list[SettingsLayer] = []
@@ -251,6 +318,55 @@ class Manager:
 
     def install_event(self, event: InstallEvent, options: Options) -> None:
         self._hook.roost_install_event(event=event, options=options)
+
+    def filter_candidates(
+        self, project: NormalizedName, candidates: Sequence[CandidateInfo], options: Options
+    ) -> list[Exclusion]:
+        """Every plugin's exclusions for *project*, each naming its plugin."""
+        from dataclasses import replace
+
+        from roost.policy_types import Exclusion
+
+        hook = "roost_filter_candidates"
+        kwargs = {"project": project, "candidates": tuple(candidates), "options": options}
+        found: list[Exclusion] = []
+        for name, group in self._each(hook, kwargs):
+            for exclusion in self._checked(name, hook, group, list):
+                self._checked(name, hook, exclusion, Exclusion)
+                if exclusion.version is None and exclusion.filename is None:
+                    raise PluginError(
+                        f"plugin {name!r} returned an Exclusion from {hook} that names "
+                        "neither a version nor a filename"
+                    )
+                found.append(replace(exclusion, plugin=name))
+        return found
+
+    def check_download(self, link: Link, path: str, options: Options) -> list[Refusal]:
+        """Every plugin's refusal of the file at *path*, each naming its plugin."""
+        from dataclasses import replace
+
+        from roost.types import Refusal
+
+        hook = "roost_check_download"
+        kwargs = {"link": link, "path": path, "options": options}
+        return [
+            replace(self._checked(name, hook, refusal, Refusal), plugin=name)
+            for name, refusal in self._each(hook, kwargs)
+        ]
+
+    def check_plan(self, plan: Plan, target: Target, options: Options) -> list[Refusal]:
+        """Every plugin's refusals of *plan*, each naming its plugin."""
+        from dataclasses import replace
+
+        from roost.types import Refusal
+
+        hook = "roost_check_plan"
+        kwargs = {"plan": plan, "target": target, "options": options}
+        return [
+            replace(self._checked(name, hook, refusal, Refusal), plugin=name)
+            for name, group in self._each(hook, kwargs)
+            for refusal in self._checked(name, hook, group, list)
+        ]
 
     def prepare_metadata(self, request: BuildRequest) -> BuildResult | None:
         result: BuildResult | None = self._hook.roost_prepare_metadata(request=request)

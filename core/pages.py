@@ -168,6 +168,14 @@ def _check_api_version(data: dict[str, Any], page_url: str) -> None:
         )
 
 
+def _short_text(value: object) -> str | None:
+    """A string field of a page entry, if it is one of a sane length (an index page is
+    untrusted input: a megabyte "timestamp" stays out of every Link)."""
+    if isinstance(value, str) and 0 < len(value) <= 64:
+        return value
+    return None
+
+
 def parse_json_page(data: bytes | str, page_url: str, source: IndexSource) -> list[Link]:
     """Links of a PEP 691 JSON project page.
 
@@ -212,6 +220,7 @@ def parse_json_page(data: bytes | str, page_url: str, source: IndexSource) -> li
                 ),
                 yanked=_json_yanked(entry.get("yanked")),
                 metadata_hashes=_json_metadata(entry),
+                upload_time=_short_text(entry.get("upload-time")),
             )
         )
     return links

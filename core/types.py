@@ -6,6 +6,7 @@ plugin written against one roost version keeps working when a field is added.
 
 from __future__ import annotations
 
+import datetime
 import posixpath
 import re
 from collections.abc import Mapping, Sequence
@@ -269,10 +270,26 @@ class Link:
     yanked: str | None = None
     #: PEP 658/714: None when no ``.metadata`` file is offered, else its hashes.
     metadata_hashes: Mapping[str, str] | None = None
+    #: PEP 700 ``upload-time`` as the JSON page gave it (ISO 8601, UTC), else None.
+    upload_time: str | None = None
 
     @property
     def is_wheel(self) -> bool:
         return self.filename.endswith(".whl")
+
+    @property
+    def uploaded(self) -> datetime.datetime | None:
+        """``upload_time`` as an aware datetime, or None (not given, or unreadable)."""
+        if not self.upload_time:
+            return None
+        text = self.upload_time.strip()
+        # Python 3.10's fromisoformat takes no "Z" suffix.
+        text = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
+        try:
+            moment = datetime.datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
 
     @property
     def metadata_url(self) -> str:
@@ -416,6 +433,8 @@ class BuildRequest:
     display: str = ""
     #: Longest a backend call may run, in seconds.
     timeout: float = 3600.0
+    #: The run's merged settings (``build-sandbox`` and the like), when the core has them.
+    settings: Settings | None = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from roost import __version__
@@ -69,7 +69,42 @@ def prescan(argv: Sequence[str]) -> tuple[list[str], int]:
     return plugins, verbose
 
 
-def build_group(manager: Manager, default_python: str | None) -> click.Group:
+def plugin_commands(
+    manager: Manager, builtin: Sequence[click.Command], warn: Callable[[str], None]
+) -> tuple[list[click.Command], dict[str, tuple[str, ...]]]:
+    """The commands plugins add (``roost_add_commands``), and their names by plugin.
+
+    A built-in keeps its name, and the first plugin registered keeps a name two
+    plugins want; each refused command is a warning naming both sides.
+    """
+    taken: dict[str, str | None] = {str(command.name): None for command in builtin}
+    added: list[click.Command] = []
+    owners: dict[str, tuple[str, ...]] = {}
+    for plugin, command in manager.add_commands(warn):
+        name = str(command.name)
+        if name in taken:
+            holder = taken[name]
+            if holder is None:
+                warn(
+                    f"plugin {plugin!r} adds a command {name!r}, the name of a built-in "
+                    f"command: the built-in {name!r} is kept, the plugin's is not added"
+                )
+            else:
+                warn(
+                    f"plugin {plugin!r} adds a command {name!r}, which plugin {holder!r} "
+                    f"added first: the one of {holder!r} is kept, the one of {plugin!r} "
+                    "is not added"
+                )
+            continue
+        taken[name] = plugin
+        added.append(command)
+        owners[plugin] = (*owners.get(plugin, ()), name)
+    return added, owners
+
+
+def build_group(
+    manager: Manager, default_python: str | None, warn: Callable[[str], None] | None = None
+) -> click.Group:
     import click
 
     from roost.util.output import Output
@@ -92,8 +127,11 @@ def build_group(manager: Manager, default_python: str | None) -> click.Group:
         ctx.obj = Output(verbose=verbose, quiet=quiet)
         ctx.meta["roost.manager"] = manager
         ctx.meta["roost.default_python"] = default_python
+        ctx.meta["roost.plugin_commands"] = owners
 
-    for command in load_commands():
+    builtin = load_commands()
+    added, owners = plugin_commands(manager, builtin, warn or Output().warning)
+    for command in [*builtin, *added]:
         assert command.name is not None
         command.params.extend(manager.add_options(command.name))
         group.add_command(command)
@@ -125,7 +163,7 @@ def main(
             autoload=not os.environ.get("ROOST_DISABLE_PLUGIN_AUTOLOAD"),
             warn=out.warning,
         )
-        group = build_group(manager, default_python)
+        group = build_group(manager, default_python, out.warning)
         # Without standalone mode click returns the code a command exits with
         # (ctx.exit(n)); pass it on.
         code = group.main(args, prog_name=prog_name, standalone_mode=False)

@@ -33,6 +33,7 @@ def run_download(invocation: Invocation) -> None:
     from roost.flows.environment import load_target
     from roost.flows.gather import gather, index_sources, session
     from roost.flows.install import build_stage, lazy_builder
+    from roost.flows.policy import candidate_filter
     from roost.flows.request import InstallRequest
     from roost.flows.sdists import SourceDistributions
     from roost.resolve.plan import resolve
@@ -79,6 +80,7 @@ def run_download(invocation: Invocation) -> None:
                 installed={},
                 policy=request.policy,
                 source_metadata=None if sdists is None else sdists.metadata,
+                exclude=candidate_filter(manager, request.options),
             )
             for warning in resolution.warnings:
                 out.warning(warning)

@@ -156,9 +156,11 @@ def session(
     """One client, finder and fetcher, closed (and their scratch folder removed) after."""
     import tempfile
 
+    from roost.flows.policy import download_check
     from roost.index.finder import Finder
     from roost.net.client import Client
     from roost.store.fetch import Fetcher
+    from roost.types import Options
     from roost.util.malloc_arenas import limit_malloc_arenas
 
     limit_malloc_arenas()  # before the look-up, download and unpack threads start
@@ -171,7 +173,11 @@ def session(
                 client.refresh = True
             for source in sources:
                 client.remember_credentials(source.url)
-            fetcher = Fetcher(client, downloads, wheel_cache(settings, out), warn=out.warning)
+            # The options every hook of a resolving run sees (InstallRequest's).
+            check = download_check(manager, Options("install", params))
+            fetcher = Fetcher(
+                client, downloads, wheel_cache(settings, out), warn=out.warning, check=check
+            )
             try:
                 finder = Finder(
                     manager,

@@ -45,6 +45,9 @@ class Helpers:
     store: UnpackedStore | None
     placer: Placer | None
     unpacker: Unpacker | None = None
+    #: Whether ``roost_check_plan`` sees this install's plan: the user's install does
+    #: (made by :meth:`start`); the build environments roost fills for itself do not.
+    plan_checked: bool = False
 
     @classmethod
     def start(cls, request: InstallRequest, out: Output) -> Helpers:
@@ -55,7 +58,7 @@ class Helpers:
         # Started first, so that its interpreter is up (~0.1 s on these machines) by the
         # time it checks the store and places files; ended with the command.
         placer = None if store is None else new_placer(request.link_mode, out.detail, helper=True)
-        return cls(store, placer)
+        return cls(store, placer, plan_checked=True)
 
     def stop(self) -> None:
         if self.unpacker is not None:
@@ -120,6 +123,7 @@ def resolve_stage(
     With *sdists*, an index's source distributions are candidates too, and those the
     resolution keeps come back as the wheels built from them.
     """
+    from roost.flows.policy import candidate_filter
     from roost.install.prepare import Unpacker
     from roost.resolve.resolution_cache import resolve_or_reuse
     from roost.util.cache import cache_root
@@ -161,6 +165,7 @@ def resolve_stage(
         out=out,
         pinned=pinned,
         source_metadata=None if sdists is None else sdists.metadata,
+        exclude=candidate_filter(manager, request.options),
     )
     for warning in resolution.warnings:
         out.warning(warning)
@@ -324,10 +329,15 @@ def resolve_and_install(
 ) -> list[InstalledDistribution] | None:
     """Read what is installed, resolve, fetch and install: the stages one install goes
     through once. *checked* sees what is still to install before anything is fetched
-    and may stop the install (False) or refuse it (raise). None: nothing was installed.
+    and may stop the install (False) or refuse it (raise). Once every wheel is here,
+    checked and unpacked, the plugins' download check sees those the store had, and
+    their plan check the final plan (for :attr:`Helpers.plan_checked` installs).
+    None: nothing was installed.
 
     :raises EnvironmentChanged: another run changed the environment since it was read.
     """
+    from roost.flows.policy import check_plan, check_stored, install_plan
+
     installed = installed_now(target, scheme, request)
     resolution = resolve_stage(
         request,
@@ -353,8 +363,12 @@ def resolve_and_install(
         manager=manager,
         out=out,
     )
+    check_stored(todo, plan, net.fetcher)
     if not plan:
         return None
+    if helpers.plan_checked:
+        public = install_plan(todo, plan, net.fetcher, scheme)
+        check_plan(manager, public, target, request.options)
     return install_stage(
         request,
         plan,

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from roost.flows.environment import Context
     from roost.flows.invocation import Invocation
     from roost.manager import Manager
+    from roost.policy_types import Plan
     from roost.target.installed import InstalledDist
     from roost.types import Options, Scheme
 
@@ -176,6 +177,38 @@ def requested_names(params: dict[str, Any], out: Output) -> list[str]:
     return list(names.values())
 
 
+def removal_plans(removals: Sequence[Removal]) -> list[tuple[Plan, Options]]:
+    """What ``roost_check_plan`` sees of an uninstall: one plan per environment (scheme)
+    it changes, with the options its removals were located with."""
+    import json
+
+    from roost.policy_types import Plan, PlanEntry
+
+    grouped: dict[str, list[Removal]] = {}
+    for removal in removals:
+        grouped.setdefault(removal.scheme.purelib, []).append(removal)
+    plans = []
+    for group in grouped.values():
+        entries = []
+        for removal in group:
+            try:
+                direct_url = json.loads(removal.dist.read_text("direct_url.json") or "null")
+            except ValueError:
+                direct_url = None  # a damaged file says nothing about where it came from
+            entries.append(
+                PlanEntry(
+                    name=removal.dist.name,
+                    version=removal.dist.version,
+                    action="remove",
+                    direct_url=direct_url if isinstance(direct_url, dict) else None,
+                    metadata=removal.dist.read_text("METADATA") or "",
+                    requested=True,
+                )
+            )
+        plans.append((Plan("uninstall", group[0].scheme, tuple(entries)), group[0].options))
+    return plans
+
+
 def run_uninstall(invocation: Invocation) -> None:
     """Find, guard, confirm, then remove everything in one transaction under the lock."""
     import contextlib
@@ -249,6 +282,11 @@ def run_uninstall(invocation: Invocation) -> None:
         confirmed.append(removal)
     if not confirmed:
         return
+    from roost.flows.policy import check_plan
+
+    # The plugins see the removals the user confirmed, before any lock or change.
+    for plan, options in removal_plans(confirmed):
+        check_plan(manager, plan, context.target, options)
     schemes = {removal.scheme.purelib: removal.scheme for removal in confirmed}
     with contextlib.ExitStack() as stack:
         # Sorted, so two runs on the same pair of environments cannot deadlock.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +11,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from roost.errors import NoMatchingDistribution, RequirementError, ResolutionError
+from roost.policy_types import Exclusion
 from roost.resolve.candidates import (
     Candidate,
     Policy,
@@ -19,7 +20,7 @@ from roost.resolve.candidates import (
     topological,
     yanked_warning,
 )
-from roost.resolve.provider import Provider
+from roost.resolve.provider import CandidateFilter, Provider
 from roost.store.fetch import Fetcher
 from roost.target.installed import InstalledDist
 from roost.types import IndexSource, Link, NormalizedName, Target, redact_url
@@ -116,14 +117,17 @@ def resolve(
     policy: Policy,
     pinned: Callable[[Candidate], None] | None = None,
     source_metadata: Callable[[FileCandidate], str] | None = None,
+    exclude: CandidateFilter | None = None,
 ) -> Resolution:
     """Resolve *requirements*; *pinned*, when given, hears of candidates the resolver
     pins while it goes on (see :func:`pins_reporter`). With *source_metadata* (the
-    core metadata of an sdist, built if need be), sdists are candidates too."""
+    core metadata of an sdist, built if need be), sdists are candidates too. *exclude*
+    is the plugins' candidate filter (``roost_filter_candidates``)."""
     import resolvelib
 
     provider = Provider(finder, fetcher, target, installed, policy)
     provider.source_metadata = source_metadata
+    provider.exclude = exclude
     reqs = user_requirements(requirements, target, provider)
     policy.requested = frozenset(r.name for r in reqs)
     hashes: dict[str, dict[str, tuple[str, ...]]] = {}
@@ -143,7 +147,7 @@ def resolve(
     try:
         result = resolver.resolve(reqs, max_rounds=200_000)
     except resolvelib.ResolutionImpossible as exc:
-        raise _impossible(exc, finder, target, policy) from None
+        raise _impossible(exc, finder, target, policy, provider.excluded) from None
     except resolvelib.ResolutionTooDeep:
         raise ResolutionError(
             "resolution took too many rounds; pin some versions to help the resolver"
@@ -183,15 +187,19 @@ def pins_reporter(pinned: Callable[[Candidate], None] | None) -> Any:
 
 
 def _impossible(
-    exc: object, finder: Finder, target: Target, policy: Policy | None = None
+    exc: object,
+    finder: Finder,
+    target: Target,
+    policy: Policy | None = None,
+    excluded: Mapping[NormalizedName, Sequence[Exclusion]] | None = None,
 ) -> ResolutionError:
     causes = list(getattr(exc, "causes", []))
     names = {c.requirement.name for c in causes}
     if len(names) == 1 and not any(c.parent is not None for c in causes):
         # Nothing at all matched a requirement the user gave: say what exists.
-        return _no_match(causes[0].requirement, finder, target, policy)
+        return _no_match(causes[0].requirement, finder, target, policy, excluded)
     if len(names) == 1 and len(causes) == 1:
-        return _no_match(causes[0].requirement, finder, target, policy)
+        return _no_match(causes[0].requirement, finder, target, policy, excluded)
     from roost.resolve.candidates import explain_conflict
 
     return ResolutionError(
@@ -202,7 +210,11 @@ def _impossible(
 
 
 def _no_match(
-    req: Req, finder: Finder, target: Target, policy: Policy | None
+    req: Req,
+    finder: Finder,
+    target: Target,
+    policy: Policy | None,
+    excluded: Mapping[NormalizedName, Sequence[Exclusion]] | None = None,
 ) -> NoMatchingDistribution:
     from roost.resolve.candidates import PYTHON_KEY
 
@@ -231,6 +243,12 @@ def _no_match(
             lines.append(f"  --no-binary excludes the wheels of {req.name}")
         if req.name in policy.only_binary or "*" in policy.only_binary:
             lines.append(f"  --only-binary excludes the source distributions of {req.name}")
+    for exclusion in (excluded or {}).get(req.name, ()):
+        # What a plugin took away, and which plugin: the files listed above may all be
+        # there and still be out of bounds.
+        what = exclusion.filename or f"{req.name} {exclusion.version}"
+        reason = one_line(exclusion.reason) or "no reason given"
+        lines.append(f"  {one_line(what)} excluded by policy: {reason} ({exclusion.plugin})")
     for link, why in found.rejected[:20]:
         # File names come from index pages: one line each, whatever they hold.
         lines.append(f"  skipped {one_line(link.filename)}: {why}")

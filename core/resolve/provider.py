@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 from packaging.requirements import Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 from resolvelib import AbstractProvider
 
 from roost.errors import NoMatchingDistribution
+from roost.policy_types import CandidateInfo, Exclusion
 from roost.resolve.candidates import (
     PYTHON_KEY,
     Candidate,
@@ -33,8 +34,12 @@ from roost.util.core_metadata import first_field, header_fields, requirement
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
 
-    from roost.index.finder import FileCandidate, Finder
+    from roost.index.finder import FileCandidate, Finder, FindResult
     from roost.store.fetch import Fetcher
+
+#: What the resolver asks about each project's files: the exclusions of every
+#: ``roost_filter_candidates`` implementation (made by the flow, which has the options).
+CandidateFilter = Callable[[NormalizedName, Sequence[CandidateInfo]], Sequence[Exclusion]]
 
 #: Index lookups running ahead of the resolver; bounded like the download pool.
 PREFETCH_THREADS = 8
@@ -68,6 +73,12 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         #: Core metadata of a source distribution (building it if needed), or None when
         #: nothing here can build: then only wheels are candidates.
         self.source_metadata: Callable[[FileCandidate], str] | None = None
+        #: The plugins' candidate filter, or None when no plugin filters.
+        self.exclude: CandidateFilter | None = None
+        #: Per project, the exclusions that took files away, for "no matching
+        #: distribution"; and the files they took, by URL, for the lookup they were for.
+        self.excluded: dict[NormalizedName, list[Exclusion]] = {}
+        self._excluded_urls: dict[NormalizedName, tuple[FindResult, frozenset[str]]] = {}
 
     # -- resolvelib interface ----------------------------------------------------
 
@@ -291,8 +302,12 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         )
         found: list[Candidate] = []
         seen: set[Version] = set()
-        for fc in self.finder.find(key).candidates:
+        result = self.finder.find(key)
+        excluded = self._excluded_by_plugins(key, result)
+        for fc in result.candidates:
             if fc.version in seen or not (wheels_ok if fc.is_wheel else sources_ok):
+                continue
+            if fc.link.url in excluded:
                 continue
             # PEP 592: a yanked file is used only when pinned to exactly its version.
             if fc.link.yanked is not None and fc.version not in pinned_exact:
@@ -307,6 +322,41 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
             # An older wheel beats a newer sdist; the sort keeps versions in order.
             found.sort(key=lambda c: c.file is not None and not c.file.is_wheel)
         return found
+
+    def _excluded_by_plugins(self, key: NormalizedName, result: FindResult) -> frozenset[str]:
+        """The URLs of the files of *key* the plugins' filter excludes.
+
+        Asked once per lookup of a project (a page refreshed since is a new lookup),
+        with every file the sources offer, before the resolver sees any of them.
+        """
+        if self.exclude is None or not result.candidates:
+            return frozenset()
+        known = self._excluded_urls.get(key)
+        if known is not None and known[0] is result:
+            return known[1]
+        infos = [
+            CandidateInfo(
+                name=key,
+                version=str(fc.version),
+                filename=fc.link.filename,
+                url=fc.link.url,
+                is_wheel=fc.is_wheel,
+                yanked=fc.link.yanked,
+                link=fc.link,
+            )
+            for fc in result.candidates
+        ]
+        urls: set[str] = set()
+        applied: list[Exclusion] = []
+        for exclusion in self.exclude(key, infos):
+            hits = {fc.link.url for fc in result.candidates if _excludes(exclusion, fc)}
+            if hits:
+                urls |= hits
+                if exclusion not in applied:  # said once, even when returned twice
+                    applied.append(exclusion)
+        self.excluded[key] = applied
+        self._excluded_urls[key] = (result, frozenset(urls))
+        return self._excluded_urls[key][1]
 
     def _metadata_text(self, candidate: Candidate) -> str:
         if candidate.installed is not None:
@@ -389,3 +439,16 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
     def marker_ok_for_user(self, req: Requirement) -> bool:
         """Whether a top-level requirement's marker holds for the target."""
         return self._marker_ok(req, frozenset())
+
+
+def _excludes(exclusion: Exclusion, file: FileCandidate) -> bool:
+    """Whether *exclusion* names *file*: its file name, and its version (compared as
+    PEP 440 versions, so ``2.0`` names ``2.0.0`` too), where given."""
+    if exclusion.filename is not None and exclusion.filename != file.link.filename:
+        return False
+    if exclusion.version is None:
+        return True
+    try:
+        return Version(exclusion.version) == file.version
+    except InvalidVersion:
+        return exclusion.version == str(file.version)

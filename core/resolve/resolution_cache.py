@@ -14,8 +14,14 @@ is installed, the sources and the index strategy, and roost's version.
 Nothing is kept or reused with ``--refresh`` or ``-U`` (they ask the index), in
 hash-checking mode, for direct references, for sources other than plain
 ``http(s)`` indexes without credentials in their URLs, when a plugin other than the
-built-in one answers index look-ups, or when the resolution read anything the HTTP
-cache did not keep (a 404, a range request, a whole wheel for its metadata).
+built-in one answers index look-ups, when a plugin filters candidates
+(``roost_filter_candidates``), or when the resolution read anything the HTTP cache did
+not keep (a 404, a range request, a whole wheel for its metadata).
+
+A filter's answer depends on what no key can cover (a policy file, a vulnerability
+feed, today's date): putting the plugins' names in the key would reuse an answer the
+policy no longer gives, and an answer made under a filter must not be reused once the
+filter is gone. So with a filter, resolutions are neither reused nor kept.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ if TYPE_CHECKING:
     from roost.net.http_cache import HttpCache
     from roost.resolve.candidates import Candidate, Policy
     from roost.resolve.plan import Resolution
+    from roost.resolve.provider import CandidateFilter
     from roost.resolve.requirement_line import ParsedRequirement
     from roost.store.fetch import Fetcher
     from roost.target.installed import InstalledDist
@@ -270,13 +277,16 @@ def resolve_or_reuse(
     out: Output,
     pinned: Callable[[Candidate], None] | None = None,
     source_metadata: Callable[[FileCandidate], str] | None = None,
+    exclude: CandidateFilter | None = None,
 ) -> Resolution:
     """Resolve, or reuse the previous resolution of the same inputs over the same fresh
-    index pages (this module), and keep this one for next time."""
+    index pages (this module), and keep this one for next time. With a candidate
+    filter (*exclude*), always resolve, and keep nothing (see the module's docstring)."""
     from roost.resolve.plan import resolve
 
     http_cache = client.http_cache
     key = None
+    reuse = reuse and exclude is None
     if reuse and root is not None and http_cache is not None and not client.refresh:
         key = resolution_key(
             requirements,
@@ -304,6 +314,7 @@ def resolve_or_reuse(
         policy=policy,
         pinned=pinned,
         source_metadata=source_metadata,
+        exclude=exclude,
     )
     # A resolution that read anything the HTTP cache did not keep, or that had to ask
     # the index again, cannot be checked next time; nor one whose metadata came from

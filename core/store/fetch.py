@@ -9,7 +9,9 @@ before anything is installed.
 Every remote file lands in the run's download directory, verified against the
 hashes the index gave (and any ``--hash`` the user pinned) before anyone reads it.
 With a :class:`~roost.store.wheel_cache.WheelCache`, a wheel downloaded once is taken from
-the cache afterwards, hashed again on every use.
+the cache afterwards, hashed again on every use. Then the run's download check (the
+plugins' ``roost_check_download``, handed in by the flow) sees it, wherever it came
+from, before the file is handed to anyone.
 """
 
 from __future__ import annotations
@@ -68,11 +70,15 @@ class Fetcher:
         cache: WheelCache | None = None,
         *,
         warn: Callable[[str], None] | None = None,
+        check: Callable[[Link, Path], None] | None = None,
     ) -> None:
         self._client = client
         self._dir = download_dir
         self._cache = cache
         self._warn = warn or _stderr_warning
+        #: Raises to refuse a verified file before anyone uses it (None: no check).
+        self._check = check
+        self._vetted: set[str] = set()
         #: The sha256 of every wheel fetched (and verified), by its path.
         self.digests: dict[Path, str] = {}
         self._pep658_text: dict[str, str] = {}
@@ -145,7 +151,27 @@ class Fetcher:
         with self._lock:
             return self._pep658_text.get(link.url, self._range_text.get(link.url))
 
+    def vet(self, link: Link, path: Path) -> None:
+        """Put the file of *link* at *path* through the download check, once per URL.
+
+        Every file this fetcher hands out has been through it; a caller that uses a
+        copy it did not fetch (the unpacked store's) calls this itself.
+        """
+        if self._check is None:
+            return
+        with self._lock:
+            if link.url in self._vetted:
+                return
+        self._check(link, path)
+        with self._lock:
+            self._vetted.add(link.url)
+
     def _fetch_wheel(self, link: Link) -> Path:
+        path = self._fetch_verified(link)
+        self.vet(link, path)
+        return path
+
+    def _fetch_verified(self, link: Link) -> Path:
         path = local_path(link.url)
         if path is not None:
             if not path.is_file():

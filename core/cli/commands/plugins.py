@@ -1,4 +1,5 @@
-"""``roost plugins``: every plugin, where it comes from, and the hooks it implements."""
+"""``roost plugins``: every plugin, where it comes from, the hooks it implements and the
+commands it adds."""
 
 from __future__ import annotations
 
@@ -14,10 +15,14 @@ def plugins_command() -> click.Command:
         """List the loaded plugins."""
         manager: Manager = ctx.meta["roost.manager"]
         infos = manager.plugins()
+        # Filled by the group: the commands each plugin added (refused ones are not).
+        commands: dict[str, tuple[str, ...]] = ctx.meta.get("roost.plugin_commands", {})
         width = max((len(info.name) for info in infos), default=4)
         for info in infos:
             click.echo(f"{info.name:<{width}}  {info.origin}")
             for hook in info.hooks:
                 click.echo(f"{'':<{width}}    {hook}")
+            for command in commands.get(info.name, ()):
+                click.echo(f"{'':<{width}}    command: {command}")
 
     return plugins
