@@ -5,11 +5,14 @@ The default implementation of ``roost_build_wheel`` and ``roost_prepare_metadata
 answer first). It reads ``[build-system]`` as pip does (no table: setuptools with
 its legacy backend), asks the build environment to install ``build-system.requires``
 and what the backend's ``get_requires_for_build_*`` hook adds, and runs each hook in
-a subprocess of the environment's interpreter with its output captured.
+a subprocess of the environment's interpreter with its output captured. On Linux with
+Landlock each hook may write only beneath the build's own folders
+(:mod:`roost.plugins.build_sandbox`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -21,6 +24,14 @@ from typing import Any
 
 from roost.errors import BuildError, RoostError
 from roost.hookspecs import hookimpl
+from roost.plugins.build_sandbox import (
+    Sandbox,
+    describe,
+    for_request,
+    refusal_note,
+    sandbox_mode,
+    unavailable_notice,
+)
 from roost.types import BuildRequest, BuildResult
 
 #: pip's defaults for a project without ``[build-system]`` (PEP 518).
@@ -92,9 +103,10 @@ def build_system(source_dir: str, shown: str) -> BuildSystem:
 class _Runner:
     """Runs one hook subprocess: the build environment's variables, output kept, time bound."""
 
-    def __init__(self, request: BuildRequest, backend: str) -> None:
+    def __init__(self, request: BuildRequest, backend: str, sandbox: Sandbox | None) -> None:
         self.request = request
         self.backend = backend
+        self.sandbox = sandbox
         self.output = ""
         self.hook = ""
 
@@ -111,12 +123,19 @@ class _Runner:
                 env.pop(name, None)
         env.update(environment.environ())
         env.update(extra_environ or {})
-        # Output goes to a file, not a pipe: a chatty compiler cannot fill a pipe buffer
-        # and stall, and only the end of it is kept in memory.
-        with tempfile.TemporaryFile() as sink:
+        with contextlib.ExitStack() as stack:
+            command, sink_dir = list(cmd), None
+            if self.sandbox is not None:
+                call = stack.enter_context(self.sandbox.hook(cmd, env))
+                command, env, sink_dir = call.command, call.environ, str(call.tmpdir)
+            # Output goes to a file, not a pipe: a chatty compiler cannot fill a pipe
+            # buffer and stall, and only the end of it is kept in memory. In the sandbox
+            # the file lies in the backend's own folder, so a tool that opens
+            # /dev/stdout by name may write it.
+            sink = stack.enter_context(tempfile.TemporaryFile(dir=sink_dir))
             try:
                 proc = subprocess.run(
-                    list(cmd),
+                    command,
                     cwd=cwd,
                     env=env,
                     stdin=subprocess.DEVNULL,
@@ -150,17 +169,28 @@ class _Runner:
         lines = self.output.rstrip().splitlines()[-TAIL_LINES:]
         tail = "\n".join(f"  {line}" for line in lines) or "  (no output)"
         hook = f"the {self.hook} hook of " if self.hook else ""
-        return (
+        message = (
             f"building {self._shown()} failed: {hook}the backend {self.backend!r} {what}.\n"
             f"The last lines of its output:\n{tail}\n"
             "(run with -v to see all of it)"
         )
+        refused = self.sandbox.refused(self.output) if self.sandbox is not None else []
+        return message + ("\n" + refusal_note(refused) if refused else "")
+
+    def verbose_output(self) -> str:
+        """The hook's output for ``-v``, after a line about the sandbox."""
+        note: str | None
+        if self.sandbox is not None:
+            note = describe(self.sandbox)
+        else:
+            note = unavailable_notice() if sandbox_mode(self.request) == "auto" else None
+        return f"{note}\n{self.output}" if note else self.output
 
 
 def _caller(request: BuildRequest, system: BuildSystem) -> tuple[Any, _Runner]:
     from pyproject_hooks import BuildBackendHookCaller
 
-    runner = _Runner(request, system.backend)
+    runner = _Runner(request, system.backend, for_request(request))
     caller = BuildBackendHookCaller(
         request.source_dir,
         system.backend,
@@ -244,7 +274,9 @@ def roost_build_wheel(request: BuildRequest) -> BuildResult:
         ) from None
     except BackendUnavailable as exc:
         raise BuildError(_unavailable(shown, system, exc)) from None
-    return BuildResult(os.path.join(request.output_dir, name), system.backend, runner.output)
+    return BuildResult(
+        os.path.join(request.output_dir, name), system.backend, runner.verbose_output()
+    )
 
 
 @hookimpl(trylast=True)

@@ -258,7 +258,8 @@ def test_built_wheels_of_archives_and_pinned_commits_are_cached(
     """An archive (by sha256) and a git commit build once per target and config
     settings; a project directory builds every time."""
     log = tmp_path / "built.log"
-    env = {**env, "INTREE_BUILD_LOG": str(log)}
+    # The backend logs its builds outside its folders: the sandbox is told to allow it.
+    env = {**env, "INTREE_BUILD_LOG": str(log), "ROOST_BUILD_SANDBOX_WRITABLE": str(tmp_path)}
     project = in_tree_project(tmp_path / "src", "cached", "1.0")
     sdist = make_sdist(project, tmp_path / "dist", "cached", "1.0")
     repo = git_repository(tmp_path / "repo")
@@ -350,7 +351,8 @@ def test_sources_build_side_by_side(
     python = make_venv(tmp_path / "venv")
     result = install(
         python, build_index, "--max-builds", "2", *projects,
-        env={**env, "BUILD_BARRIER": str(barrier)},
+        env={**env, "BUILD_BARRIER": str(barrier),
+             "ROOST_BUILD_SANDBOX_WRITABLE": str(barrier.parent)},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert installed(python) == {"left": "1.0", "right": "1.0"}

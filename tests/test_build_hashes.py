@@ -114,6 +114,7 @@ def install(
     run_env = {
         **env,
         "INTREE_BUILD_LOG": str(logs / "built.log"),
+        "ROOST_BUILD_SANDBOX_WRITABLE": str(logs),
         "HELPER_LOG": str(logs / "helper.log"),
         **(extra_env or {}),
     }

@@ -114,7 +114,7 @@ def install(
     python = make_venv(tmp_path / "venv")
     result = run_roost(
         "install", "--python", str(python), "-i", server.url, *args,
-        env={**env, "NEST_LOG": str(log)},
+        env={**env, "NEST_LOG": str(log), "ROOST_BUILD_SANDBOX_WRITABLE": str(tmp_path)},
     )  # fmt: skip
     return result, python, log.read_text().split()
 
@@ -150,7 +150,7 @@ def test_a_cycle_of_build_dependencies_is_refused_with_its_chain(
     log.write_text("")
     result = run_roost(
         "install", "--python", str(python), "-i", nested_index.url, "cyc-a",
-        env={**env, "NEST_LOG": str(log)},
+        env={**env, "NEST_LOG": str(log), "ROOST_BUILD_SANDBOX_WRITABLE": str(tmp_path)},
     )  # fmt: skip
     assert result.returncode == 1
     assert "building cyc-a needs cyc-a itself (cyc-a -> cyc-b -> cyc-a)" in result.stderr

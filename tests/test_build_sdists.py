@@ -55,7 +55,7 @@ def install(
     python = make_venv(tmp_path / f"venv{len(list(tmp_path.glob('venv*')))}")
     result = run_roost(
         "install", "--python", str(python), "-i", server.url, *args,
-        env={**env, "INTREE_BUILD_LOG": str(log)},
+        env={**env, "INTREE_BUILD_LOG": str(log), "ROOST_BUILD_SANDBOX_WRITABLE": str(tmp_path)},
     )  # fmt: skip
     return result, python, log.read_text().split()
 
