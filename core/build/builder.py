@@ -1,4 +1,4 @@
-"""Build one source (a directory, an archive, a git URL) into a wheel through the build hooks.
+"""Build one source (a directory, an archive, a VCS URL) into a wheel through the build hooks.
 
 The source is obtained (:mod:`roost.build.sources`), given a build environment
 (:mod:`roost.build.environment`), and handed to ``roost_build_wheel``; the wheel
@@ -8,7 +8,6 @@ that comes back is checked to be a wheel, of the project, in the output folder.
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,14 +17,20 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from roost.build import BuildOptions
 from roost.build.environment import Installer, IsolatedEnvironment, TargetEnvironment
-from roost.build.sources import SourceTree, is_vcs, obtain, split_vcs_url
+from roost.build.sources import SourceTree, obtain
+from roost.build.vcs import is_vcs, parse_vcs_url
 from roost.build.wheel_cache import BuiltWheelCache, cache_key
 from roost.errors import BuildError
 from roost.manager import Manager
 from roost.types import BuildEnvironment, BuildRequest
 
-#: A full git commit id: only a source pinned to one may come from the built-wheel cache.
-_FULL_COMMIT = re.compile(r"[0-9a-f]{40}")
+
+def src_folder(given: str | None, *, prefix: str, is_venv: bool) -> Path:
+    """Where ``-e`` checks VCS URLs out (pip's ``--src``): *given*, else
+    ``<prefix>/src`` for a virtual environment, else ``./src``."""
+    if given:
+        return Path(os.path.abspath(os.path.expanduser(given)))
+    return Path(prefix, "src") if is_venv else Path(os.path.abspath("src"))
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,7 @@ class Builder:
                 config_settings={},
                 display=tree.display,
                 timeout=self._options.timeout,
+                settings=self._options.settings,
             )
         )
         if result is None:
@@ -117,23 +123,33 @@ class Builder:
         editable: bool,
         download: Callable[[str], tuple[Path, str]],
         config_settings: Mapping[str, str | tuple[str, ...]] | None = None,
+        name: str | None = None,
     ) -> BuiltWheel:
         """Obtain the source *url* names and build its wheel (editable with *editable*).
 
-        A source that cannot change (an archive, by its sha256; a git URL pinned to a
-        full commit id) is built once per target and config settings, then taken from
-        the built-wheel cache.
+        A source that cannot change (an archive, by its sha256; a git or Mercurial URL
+        pinned to a full commit id) is built once per target and config settings, then
+        taken from the built-wheel cache. *name*, the project the requirement names,
+        names the checkout folder of an editable VCS URL (else its ``#egg=``).
         """
         kind = "editable" if editable else "wheel"
         settings = dict(config_settings or {})
-        pinned = self._pinned_git(url) if not editable else None
+        pinned = self._pinned_vcs(url) if not editable else None
         if pinned is not None:
             hit = self._cached(pinned, kind, settings)
             if hit is not None:
                 return hit
         self._scratch.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix="build-", dir=self._scratch))
-        tree = obtain(url, editable=editable, scratch=folder, download=download)
+        src = self._options.src_dir
+        tree = obtain(
+            url,
+            editable=editable,
+            scratch=folder,
+            download=download,
+            src_dir=None if src is None else Path(src),
+            name=name,
+        )
         cacheable = pinned is not None or (not editable and "archive_info" in tree.direct_url)
         return self.build_source(tree, folder, kind=kind, config=settings, cacheable=cacheable)
 
@@ -157,20 +173,18 @@ class Builder:
             return BuiltWheel(kept, built.direct_url, kind)
         return built
 
-    def _pinned_git(self, url: str) -> dict[str, object] | None:
-        """The direct_url.json of a git URL pinned to a full commit id, known unbuilt."""
+    def _pinned_vcs(self, url: str) -> dict[str, object] | None:
+        """The direct_url.json of a VCS URL pinned to a revision that cannot move (a full
+        git commit id or Mercurial node), known before anything is checked out."""
         if not is_vcs(url):
             return None
-        repository, revision, params = split_vcs_url(url)
-        if revision is None or not _FULL_COMMIT.fullmatch(revision):
+        try:
+            source = parse_vcs_url(url)
+        except BuildError:
+            return None  # obtain() says what is wrong with it
+        if not source.immutable or source.revision is None:
             return None
-        from roost.build.sources import public_url
-
-        vcs = {"vcs": "git", "commit_id": revision, "requested_revision": revision}
-        direct: dict[str, object] = {"url": public_url(repository), "vcs_info": vcs}
-        if params.get("subdirectory"):
-            direct["subdirectory"] = params["subdirectory"]
-        return direct
+        return source.direct_url(source.revision)
 
     def _key(
         self,
@@ -224,6 +238,7 @@ class Builder:
                 config_settings=settings,
                 display=tree.display,
                 timeout=self._options.timeout,
+                settings=self._options.settings,
             )
         )
         if result.output:

@@ -1,16 +1,15 @@
 """Turn what a requirement names (a directory, an archive, a VCS URL) into a source tree.
 
 Archives are unpacked with every member checked (no absolute paths, no ``..``, no
-links or devices, bounded sizes); VCS URLs are checked out into a fresh folder and the
-commit they resolved to is recorded. Each tree comes with the PEP 610
-``direct_url.json`` content pip records for it.
+links or devices, bounded sizes); VCS URLs are checked out by :mod:`roost.build.vcs`
+(into a fresh folder, or for ``-e`` into the ``--src`` folder). Each tree comes with
+the PEP 610 ``direct_url.json`` content pip records for it.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tarfile
 import urllib.parse
 import zipfile
@@ -18,9 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from roost.build import vcs
+from roost.build.vcs import checkout, editable_checkout, split_fragment
 from roost.errors import BuildError
 from roost.types import file_url_path, redact_url
 
+#: Whether a URL names a VCS checkout; here too, as flows ask this module what a URL is.
+is_vcs = vcs.is_vcs
 #: Archive suffixes pip builds from (``.whl`` is installed, not built).
 ARCHIVE_SUFFIXES = (
     ".tar.gz",
@@ -32,12 +35,9 @@ ARCHIVE_SUFFIXES = (
     ".txz",
     ".zip",
 )
-VCS_SCHEMES = ("git+",)
 #: Bounds on an archive: real sdists are a few MB; these stop a bomb, not a project.
 MAX_MEMBERS = 100_000
 MAX_UNPACKED = 4 << 30
-#: Longest a git command may run (a clone of a large repository on a slow link).
-GIT_TIMEOUT = 1800
 
 
 @dataclass(frozen=True)
@@ -50,12 +50,6 @@ class SourceTree:
     direct_url: dict[str, object] = field(default_factory=dict)
     #: What the user named, redacted, for messages.
     display: str = ""
-
-
-def _fragment(url: str) -> tuple[str, dict[str, str]]:
-    base, _, fragment = url.partition("#")
-    params = dict(urllib.parse.parse_qsl(fragment, keep_blank_values=True))
-    return base, params
 
 
 def _subdirectory(root: Path, params: dict[str, str], shown: str) -> Path:
@@ -73,7 +67,7 @@ def _subdirectory(root: Path, params: dict[str, str], shown: str) -> Path:
 
 def local_directory(url: str, *, editable: bool) -> SourceTree:
     """A project directory named by a ``file:`` URL; built in place, as pip does."""
-    base, params = _fragment(url)
+    base, params = split_fragment(url)
     root = Path(file_url_path(base))
     shown = redact_url(url)
     if not root.is_dir():
@@ -87,7 +81,7 @@ def local_directory(url: str, *, editable: bool) -> SourceTree:
 
 
 def is_archive(url: str) -> bool:
-    path = urllib.parse.urlsplit(_fragment(url)[0]).path.lower()
+    path = urllib.parse.urlsplit(split_fragment(url)[0]).path.lower()
     return path.endswith(ARCHIVE_SUFFIXES)
 
 
@@ -231,7 +225,7 @@ def _unpack_tar(archive: Path, into: Path, shown: str) -> None:
 
 def unpack_archive(archive: Path, into: Path, url: str, sha256: str) -> SourceTree:
     """Unpack *archive* (fetched from *url*, with that *sha256*) into *into*."""
-    base, params = _fragment(url)
+    base, params = split_fragment(url)
     shown = redact_url(url)
     into.mkdir(parents=True, exist_ok=True)
     try:
@@ -264,86 +258,50 @@ def public_url(url: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(netloc=host))
 
 
-def is_vcs(url: str) -> bool:
-    return url.lower().startswith(VCS_SCHEMES)
-
-
-def _git(args: list[str], cwd: Path | None, shown: str) -> str:
-    try:
-        proc = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=GIT_TIMEOUT,
-            check=False,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-        )
-    except FileNotFoundError:
-        raise BuildError(
-            f"{shown}: installing from git needs the git client, which is not on PATH"
-        ) from None
-    except subprocess.TimeoutExpired:
-        raise BuildError(f"{shown}: git {args[0]} did not finish in {GIT_TIMEOUT} s") from None
-    if proc.returncode != 0:
-        detail = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
-        raise BuildError(f"{shown}: git {args[0]} failed: {redact_url(detail)}")
-    return proc.stdout.strip()
-
-
-def split_vcs_url(url: str) -> tuple[str, str | None, dict[str, str]]:
-    """``git+https://host/r.git@v1#subdirectory=x`` -> (``https://host/r.git``, ``v1``, params)."""
-    base, params = _fragment(url)
-    base = base[len("git+") :]
-    parts = urllib.parse.urlsplit(base)
-    path, at, revision = parts.path.rpartition("@")
-    if not at or "/" in revision:
-        return base, None, params
-    return urllib.parse.urlunsplit(parts._replace(path=path)), revision or None, params
-
-
-def checkout_git(url: str, into: Path) -> SourceTree:
-    """Clone *url* (``git+...``) into *into* at its revision, with submodules."""
-    shown = redact_url(url)
-    repository, revision, params = split_vcs_url(url)
-    _git(["clone", "--quiet", "--filter=blob:none", "--", repository, str(into)], None, shown)
-    if revision:
-        # A branch or tag name, or a commit id (full or abbreviated): checkout takes all.
-        _git(["checkout", "--quiet", revision], into, shown)
-    _git(["submodule", "update", "--quiet", "--init", "--recursive"], into, shown)
-    commit = _git(["rev-parse", "HEAD"], into, shown)
-    vcs_info: dict[str, object] = {"vcs": "git", "commit_id": commit}
-    if revision:
-        vcs_info["requested_revision"] = revision
-    direct: dict[str, object] = {"url": public_url(repository), "vcs_info": vcs_info}
-    if params.get("subdirectory"):
-        direct["subdirectory"] = params["subdirectory"]
-    return SourceTree(_subdirectory(into, params, shown), direct, shown)
+def vcs_source(
+    url: str, *, editable: bool, scratch: Path, src_dir: Path, name: str | None
+) -> SourceTree:
+    """The checkout of a VCS URL: in *scratch* for a build, recorded as ``vcs_info``; in
+    ``<src_dir>/<name>`` for ``-e``, recorded as pip does, as that editable folder."""
+    if editable:
+        done = editable_checkout(url, src_dir=src_dir, name=name)
+        path = _subdirectory(done.root, done.source.params, done.source.shown)
+        direct: dict[str, object] = {"url": path.as_uri(), "dir_info": {"editable": True}}
+        return SourceTree(path, direct, done.source.shown)
+    done = checkout(url, scratch / "checkout")
+    path = _subdirectory(done.root, done.source.params, done.source.shown)
+    return SourceTree(path, done.source.direct_url(done.commit_id), done.source.shown)
 
 
 def obtain(
-    url: str, *, editable: bool, scratch: Path, download: Callable[[str], tuple[Path, str]]
+    url: str,
+    *,
+    editable: bool,
+    scratch: Path,
+    download: Callable[[str], tuple[Path, str]],
+    src_dir: Path | None = None,
+    name: str | None = None,
 ) -> SourceTree:
-    """The source tree *url* names; *download* fetches an archive URL (path, sha256)."""
+    """The source tree *url* names; *download* fetches an archive URL (path, sha256).
+
+    An editable VCS URL is checked out into ``<src_dir>/<name>`` (*name*, else the
+    URL's ``#egg=``); *src_dir* defaults to ``./src``, as pip's outside a venv.
+    """
     if is_vcs(url):
-        if editable:
-            raise BuildError(
-                f"{redact_url(url)}: editable VCS checkouts are not supported; clone it "
-                "and install the folder with -e"
-            )
-        return checkout_git(url, scratch / "checkout")
+        folder = src_dir if src_dir is not None else Path(os.path.abspath("src"))
+        return vcs_source(url, editable=editable, scratch=scratch, src_dir=folder, name=name)
     scheme = urllib.parse.urlsplit(url).scheme.lower()
-    if scheme == "file" and os.path.isdir(file_url_path(_fragment(url)[0])):
+    if scheme == "file" and os.path.isdir(file_url_path(split_fragment(url)[0])):
         return local_directory(url, editable=editable)
     if editable:
         raise BuildError(
             f"{redact_url(url)} cannot be installed in editable mode: only a local "
-            "project directory can"
+            "project directory or a VCS URL can"
         )
     if is_archive(url):
         archive, sha256 = download(url)
         return unpack_archive(archive, scratch / "unpacked", url, sha256)
     raise BuildError(
         f"{redact_url(url)} is neither a project directory, an archive "
-        f"({', '.join(ARCHIVE_SUFFIXES)}) nor a git URL"
+        f"({', '.join(ARCHIVE_SUFFIXES)}) nor a VCS URL (git+, hg+, svn+, bzr+)"
     )

@@ -146,6 +146,17 @@ def build_options(f: F) -> F:
     return f
 
 
+def src_option(f: F) -> F:
+    """``--src DIR``: where ``-e`` checks VCS URLs out (pip's option, ``PIP_SRC`` too)."""
+    return click.option(
+        "--src",
+        "src",
+        metavar="DIR",
+        help="Where -e checks VCS URLs out, each into DIR/<name> (default: <venv>/src "
+        "for a virtual environment, else ./src).",
+    )(f)
+
+
 def cache_options(f: F) -> F:
     """``--cache-dir DIR`` and ``--no-cache-dir`` (also ``--no-cache``, uv's spelling)."""
     f = click.option("--no-cache-dir", "--no-cache", is_flag=True, help="Use no cache.")(f)

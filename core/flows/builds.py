@@ -147,6 +147,7 @@ def build_sources(
             editable=parsed.editable,
             download=downloader(fetcher, parsed),
             config_settings=_config_settings([*config_settings, *parsed.config_settings]),
+            name=None if parsed.requirement is None else parsed.requirement.name,
         )
 
     with ThreadPoolExecutor(workers, "roost-build") as pool:

@@ -115,10 +115,14 @@ def lazy_builder(
 
     @functools.cache
     def builder() -> Builder:
+        from roost.build.builder import src_folder
         from roost.flows.build_env import make_builder
 
+        # -e of a VCS URL checks out into --src: pip's default is <venv>/src, else ./src.
+        src = src_folder(request.options.get("src"), prefix=target.prefix, is_venv=target.is_venv)
+        built = replace(request, build=replace(request.build, src_dir=str(src)))
         return make_builder(
-            request, manager=manager, target=target, net=net, out=out, scratch=scratch
+            built, manager=manager, target=target, net=net, out=out, scratch=scratch
         )
 
     return builder

@@ -83,6 +83,7 @@ class InstallRequest:
             build=BuildOptions(
                 isolation=not params.get("no_build_isolation"),
                 check_build_dependencies=bool(params.get("check_build_dependencies")),
+                settings=inputs.settings,
             ),
             build_constraints=read_build_constraints(params, inputs.settings),
         )

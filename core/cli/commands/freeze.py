@@ -13,6 +13,9 @@ from roost.resolve.reqfile import without_comment
 from roost.util.output import Output
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from roost.build.vcs import Backend
     from roost.target.installed import InstalledDist
     from roost.types import Target
 
@@ -48,7 +51,7 @@ def dev_packages(target: Target) -> frozenset[str]:
     return frozenset({"pip"})
 
 
-def requirement_line(dist: InstalledDist) -> str:
+def requirement_line(dist: InstalledDist, warn: Callable[[str], None] = lambda _: None) -> str:
     """How freeze writes one distribution (possibly several lines, for editables)."""
     from packaging.version import InvalidVersion, Version
 
@@ -56,7 +59,7 @@ def requirement_line(dist: InstalledDist) -> str:
 
     editable = editable_location(dist)
     if editable is not None:
-        comments, reference = editable_reference(dist, editable)
+        comments, reference = editable_reference(dist, editable, warn)
         return "\n".join([*comments, f"-e {reference}"])
     data = direct_url(dist)
     if data is None:
@@ -81,25 +84,9 @@ def requirement_line(dist: InstalledDist) -> str:
     return f"{dist.name} @ {reference}"
 
 
-#: ``user@host:path``, git's short form of an ssh URL.
-_SCP_RE = re.compile(r"^(\w+@)?([^/:]+):(\w[^:]*)$")
-
-
-def _git(location: str, *args: str) -> str | None:
-    """Output of a git command in *location*; None when git fails or is missing."""
-    import subprocess
-
-    try:
-        done = subprocess.run(
-            ["git", *args], check=False, cwd=location, capture_output=True, text=True, timeout=60
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout if done.returncode == 0 else None
-
-
 def _project_subdirectory(location: str, repo_root: str) -> str | None:
-    """Where the project (pyproject.toml or setup.py) is, relative to the repository root."""
+    """Where the project (pyproject.toml or setup.py) holding *location* is, relative
+    to the repository root; None at the root or when there is none (pip's rule)."""
     import os
 
     current = location
@@ -115,40 +102,77 @@ def _project_subdirectory(location: str, repo_root: str) -> str | None:
     return os.path.relpath(current, repo_root)
 
 
-def editable_reference(dist: InstalledDist, location: str) -> tuple[list[str], str]:
+def _repository_of(location: str) -> tuple[Backend, Path] | None:
+    """The VCS whose working copy holds *location*, and its root; with several (a git
+    repository inside a Mercurial one), the innermost, as pip picks."""
+    import os
+    from pathlib import Path
+
+    from roost.build.vcs import BACKENDS
+
+    here = Path(location)
+
+    def spelled_here(root: Path) -> Path:
+        # Clients answer with the real path; the same folder as an ancestor of
+        # *location* keeps relative paths short when a symlink leads there.
+        same = (p for p in (here, *here.parents) if p.exists() and os.path.samefile(p, root))
+        return next(same, root)
+
+    found = [(b, spelled_here(r)) for b in BACKENDS.values() if (r := b.root(here)) is not None]
+    return max(found, key=lambda item: len(str(item[1])), default=None)
+
+
+def editable_reference(
+    dist: InstalledDist, location: str, warn: Callable[[str], None] = lambda _: None
+) -> tuple[list[str], str]:
     """Comment lines and the ``-e`` argument for an editable install, as pip writes them.
 
-    A git checkout with a remote becomes ``git+URL@COMMIT#egg=NAME``; anything else
-    stays a path, with a comment saying why.
+    A checkout with a remote becomes ``<vcs>+URL@REVISION#egg=NAME`` (git's commit, the
+    Mercurial node, the Subversion revision, the Bazaar revno; ``&subdirectory=`` for
+    a project below a git or Mercurial root); anything else stays a path, with a
+    comment saying why.
     """
     import os
-    from pathlib import PurePath
+    import urllib.parse
+    from pathlib import Path
 
+    from roost.build.vcs import ClientFailed, ClientMissing, NoRemote
+
+    location = os.path.normcase(os.path.abspath(location))
     pinned = _pinned(dist)
-    if _git(location, "rev-parse", "--show-toplevel") is None:
+    found = _repository_of(location)
+    if found is None:
         return [f"# Editable install with no version control ({pinned})"], location
-    remotes = (_git(location, "config", "--get-regexp", r"remote\..*\.url") or "").splitlines()
-    if not remotes:
-        return [f"# Editable Git install with no remote ({pinned})"], location
-    chosen = next((r for r in remotes if r.startswith("remote.origin.url ")), remotes[0])
-    url = chosen.split(" ")[1].strip()
-    if not re.match(r"\w+://", url):
-        scp = _SCP_RE.match(url)
-        if os.path.exists(url):
-            url = PurePath(url).as_uri()
-        elif scp:
-            url = scp.expand(r"ssh://\1\2/\3")
-        else:
-            return [
-                f"# Editable Git install ({pinned}) with either a deleted local remote or "
-                "invalid URI:",
-                f"# '{url}'",
-            ], location
-    revision = (_git(location, "rev-parse", "HEAD") or "").strip()
-    git_dir = (_git(location, "rev-parse", "--git-dir") or ".git").strip()
-    repo_root = os.path.abspath(os.path.join(location, git_dir, ".."))
-    reference = f"git+{url}@{revision}#egg={dist.name.replace('-', '_')}"
-    subdirectory = _project_subdirectory(location, repo_root)
+    backend, root = found
+    # pip's names for the VCS in these comments are its backend classes' names.
+    title = type(backend).__name__
+    try:
+        url = backend.remote_url(Path(location), location)
+        revision = backend.commit_id(Path(location), location)
+    except NoRemote as exc:
+        if exc.url is None:
+            return [f"# Editable {title} install with no remote ({pinned})"], location
+        return [
+            f"# Editable {title} install ({pinned}) with either a deleted local remote or "
+            "invalid URI:",
+            f"# '{exc.url}'",
+        ], location
+    except ClientMissing:
+        warn(
+            f"cannot tell the revision of the editable source in {location} "
+            f"({backend.name} is not on PATH)"
+        )
+        return [], location
+    except ClientFailed as exc:
+        warn(f"cannot tell where the editable source in {location} comes from: {exc.message}")
+        return ["## !! Could not determine repository location"], location
+    if not url.lower().startswith((f"{backend.name}:", f"{backend.name}+")):
+        url = f"{backend.name}+{url}"
+    reference = f"{url}@{urllib.parse.quote(revision, '/')}#egg={dist.name.replace('-', '_')}"
+    # Only git and Mercurial find their root from a folder below it (as in pip).
+    subdirectory = (
+        _project_subdirectory(location, str(root)) if backend.name in ("git", "hg") else None
+    )
     if subdirectory:
         reference += f"&subdirectory={subdirectory}"
     return [], reference
@@ -219,7 +243,7 @@ def freeze_lines(
                 key: str = canonicalize_name(name)
                 files = seen_in.setdefault(key, [])
                 if key in remaining:
-                    yield requirement_line(remaining.pop(key))
+                    yield requirement_line(remaining.pop(key), warn)
                 elif not files:
                     warn(
                         f"Requirement file [{path}] contains "
@@ -236,7 +260,7 @@ def freeze_lines(
     skipped: set[str] = {canonicalize_name(name) for name in skip}
     for dist in sorted(remaining.values(), key=lambda d: d.name.lower()):
         if dist.key not in skipped:
-            yield requirement_line(dist)
+            yield requirement_line(dist, warn)
 
 
 def freeze_command() -> click.Command:

@@ -12,6 +12,7 @@ from roost.cli.options import (
     index_options,
     python_option,
     requirement_file_options,
+    src_option,
 )
 
 
@@ -23,9 +24,10 @@ def install_command() -> click.Command:
         "--editable",
         "editables",
         multiple=True,
-        metavar="PATH",
+        metavar="PATH/URL",
         help="Install a local project in editable mode (PEP 660): its code is used "
-        "from where it is. PATH may end in [extras].",
+        "from where it is. PATH may end in [extras]; a VCS URL (git+, hg+, svn+, bzr+, "
+        "with #egg=NAME) is checked out into --src first.",
     )
     @requirement_file_options("Install from a requirements file (pip's format).")
     @python_option
@@ -94,11 +96,12 @@ def install_command() -> click.Command:
         "copies when the cache is on another filesystem), copies, or symlinks.",
     )
     @build_options
+    @src_option
     @cache_options
     @click.pass_context
     def install(ctx: click.Context, /, **_: Any) -> None:
         """Install packages: names, requirement specifiers, wheels, project directories,
-        archives and git URLs (built with their PEP 517 backend)."""
+        archives and VCS URLs (built with their PEP 517 backend)."""
         from roost.cli.invocation import invocation
         from roost.flows.install import run_install
 

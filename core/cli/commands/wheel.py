@@ -12,6 +12,7 @@ from roost.cli.options import (
     index_options,
     python_option,
     requirement_file_options,
+    src_option,
 )
 
 
@@ -23,8 +24,9 @@ def wheel_command() -> click.Command:
         "--editable",
         "editables",
         multiple=True,
-        metavar="PATH",
-        help="Build an editable (PEP 660) wheel of a local project.",
+        metavar="PATH/URL",
+        help="Build an editable (PEP 660) wheel of a local project, or of a VCS URL "
+        "checked out into --src.",
     )
     @requirement_file_options("Build wheels of the requirements in a requirements file.")
     @click.option(
@@ -48,10 +50,11 @@ def wheel_command() -> click.Command:
     @python_option
     @index_options
     @build_options
+    @src_option
     @cache_options
     @click.pass_context
     def wheel(ctx: click.Context, /, **_: Any) -> None:
-        """Build wheels (of directories, archives, git URLs) and save them with the
+        """Build wheels (of directories, archives, VCS URLs) and save them with the
         wheels of their dependencies, for the target interpreter."""
         from roost.cli.invocation import invocation
         from roost.flows.wheel import run_wheel
