@@ -141,7 +141,8 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict against a regular install (mypy cannot see through editable finders)."""
-    session.install(*CONSTRAINTS, ".", "mypy", "types-setuptools")
+    # pytest: roost.testing, the fixture kit for plugin authors, is a pytest plugin.
+    session.install(*CONSTRAINTS, ".", "mypy", "types-setuptools", "pytest")
     tmp = session.create_tmp()
     session.chdir(tmp)
     session.run("mypy", "--strict", "--config-file", str(ROOT / "pyproject.toml"), "-p", "roost")

@@ -1,4 +1,10 @@
-"""Shared fixtures: wheels, the standard corpus index and its server, venvs, a temp HOME."""
+"""Shared fixtures: wheels, the standard corpus index and its server, venvs, a temp HOME.
+
+roost.testing's public fixtures (make_wheel, roost_index, roost_venv, run_roost) come
+from the plugin itself, loaded below by name. An installed roost also registers it
+through the ``pytest11`` entry point under that same name, so pytest loads it once
+either way, and the suite needs no reinstall to see a change to it.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,8 @@ from tests.support.envs import clean_env, isolated_manager, make_venv
 from tests.support.index import PackageIndex, standard_corpus
 from tests.support.server import IndexServer
 from tests.support.wheels import WheelSpec, build_wheel
+
+pytest_plugins = ["roost.testing"]
 
 NETWORK_SKIP_REASON = "needs the network; run with `pytest --run-network` (or `nox -s network`)"
 

@@ -16,7 +16,6 @@ import os
 import re
 import subprocess
 import sys
-import zipfile
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,14 +26,7 @@ import pytest
 from roost.manager import BUILTIN_PLUGINS
 from tests.support.envs import clean_env, installed, run_roost
 from tests.support.server import IndexServer
-from tests.support.wheels import (
-    WheelSpec,
-    build_wheel,
-    dist_info_dir,
-    record_hash,
-    wheel_contents,
-    wheel_filename,
-)
+from tests.support.wheels import WheelSpec, build_wheel
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every built-in the manager registers must show up as loaded, with origin built-in.
@@ -190,25 +182,15 @@ def roost_post_install(target, scheme, installed, options):
 def build_plugin_wheel(
     name: str, module: str, source: str, entry_points: Mapping[str, str], dest: Path
 ) -> Path:
-    """A wheel of *module* whose entry_points.txt has a ``[roost]`` group.
-
-    WheelSpec only writes console and GUI script groups, so the dist-info file and
-    RECORD are added here, from the same members tests/support builds.
-    """
-    spec = WheelSpec(name, "1.0", module=module, files={f"{module}/__init__.py": source})
-    members = wheel_contents(spec)
-    info = dist_info_dir(spec)
-    group = "".join(f"{key} = {value}\n" for key, value in entry_points.items())
-    members[f"{info}/entry_points.txt"] = f"[roost]\n{group}".encode()
-    record_path = f"{info}/RECORD"
-    record = "".join(f"{path},{record_hash(data)},{len(data)}\n" for path, data in members.items())
-    members[record_path] = (record + f"{record_path},,\n").encode()
-    dest.mkdir(parents=True, exist_ok=True)
-    target = dest / wheel_filename(spec)
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path, data in members.items():
-            archive.writestr(zipfile.ZipInfo(path, date_time=(1980, 1, 1, 0, 0, 0)), data)
-    return target
+    """A wheel of *module* whose entry_points.txt has a ``[roost]`` group."""
+    spec = WheelSpec(
+        name,
+        "1.0",
+        module=module,
+        files={f"{module}/__init__.py": source},
+        entry_points={"roost": dict(entry_points)},
+    )
+    return build_wheel(spec, dest)
 
 
 @dataclass(frozen=True)
@@ -535,7 +517,10 @@ def test_tutorial_test_passes(tmp_path: Path, tmp_home: dict[str, str]) -> None:
     package.mkdir(parents=True)
     (package / "__init__.py").write_text(DEMO_PLUGIN)
     (tmp_path / "tests").mkdir()
-    (test,) = [b for b in python_blocks("plugins.md") if "def test_" in b]
+    # Section 7's test; the roost.testing section's example runs in test_testing_kit.py.
+    tutorial = (ROOT / "docs" / "plugins.md").read_text().split("## 7. Test it\n", 1)[1]
+    tutorial = tutorial.split("\n## ", 1)[0]
+    (test,) = re.findall(r"```python\n(.*?)```", tutorial, flags=re.DOTALL)
     (tmp_path / "tests" / "test_demo_plugin.py").write_text(test)
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],

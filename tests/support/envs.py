@@ -1,9 +1,12 @@
-"""Real interpreters and environments for tests: venvs, pyenv Pythons, snapshots, roost runs."""
+"""Real interpreters and environments for tests: venvs, pyenv Pythons, snapshots, roost runs.
+
+``clean_env``, ``make_venv`` and ``installed`` live in :mod:`roost.testing.environments`
+(plugin authors use them through roost.testing's fixtures) and are re-exported here.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -11,11 +14,30 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
+
+from roost.testing.environments import clean_env, installed, make_venv
 
 if TYPE_CHECKING:
     from roost.manager import Manager
+
+__all__ = [
+    "DEBIAN",
+    "PYENV_ROOT",
+    "ROOST_COMMAND",
+    "clean_env",
+    "dry_run_install",
+    "installed",
+    "isolated_manager",
+    "make_venv",
+    "manifest",
+    "need_debian",
+    "need_pyenv",
+    "plugin_env",
+    "pyenv_python",
+    "run_pip",
+    "run_roost",
+]
 
 PYENV_ROOT: Path = Path.home() / ".pyenv" / "versions"
 
@@ -67,20 +89,6 @@ def need_debian() -> Path:
     return DEBIAN
 
 
-def make_venv(
-    path: Path, python: str | Path = sys.executable, *, system_site_packages: bool = False
-) -> Path:
-    """Create a real venv at *path* with ``<python> -m venv --without-pip``; return its python."""
-    command = [str(python), "-m", "venv", "--without-pip"]
-    if system_site_packages:
-        command.append("--system-site-packages")
-    with tempfile.TemporaryDirectory(prefix="roost-home-") as home:
-        subprocess.run(
-            [*command, str(path)], check=True, capture_output=True, env=clean_env(Path(home))
-        )
-    return path / "bin" / "python"
-
-
 def manifest(root: Path) -> dict[str, tuple[int, str]]:
     """Every file under *root* (relative posix path) -> (size, sha256 hex).
 
@@ -102,38 +110,6 @@ def manifest(root: Path) -> dict[str, tuple[int, str]]:
                 data = path.read_bytes()
                 result[key] = (len(data), hashlib.sha256(data).hexdigest())
     return dict(sorted(result.items()))
-
-
-_LIST_DISTRIBUTIONS = """
-import json, importlib.metadata as m
-seen = {}
-for d in m.distributions():
-    name = d.metadata["Name"]
-    if name and name not in seen:
-        seen[name] = d.version
-print(json.dumps(seen))
-"""
-
-
-def installed(python: Path, env: dict[str, str] | None = None) -> dict[str, str]:
-    """``{normalized name: version}`` of the distributions *python* can see.
-
-    Runs in a clean environment (temporary HOME) unless *env* is given; the first
-    distribution of a name on ``sys.path`` wins, as for imports.
-    """
-    with tempfile.TemporaryDirectory(prefix="roost-home-") as home:
-        out = subprocess.run(
-            [str(python), "-c", _LIST_DISTRIBUTIONS],
-            check=True,
-            capture_output=True,
-            text=True,
-            cwd=home,
-            env=env if env is not None else clean_env(Path(home)),
-        ).stdout
-    found: dict[str, str] = {}
-    for name, version in json.loads(out).items():
-        found.setdefault(canonicalize_name(name), version)
-    return dict(sorted(found.items()))
 
 
 def dry_run_install(
@@ -187,33 +163,6 @@ def run_pip(
     if check and result.returncode != 0:
         raise AssertionError(f"pip {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
     return result
-
-
-def clean_env(home: Path) -> dict[str, str]:
-    """``os.environ`` without PIP_*, ROOST_*, XDG_*, VIRTUAL_ENV and PYTHONPATH-like settings.
-
-    HOME and the XDG folders point into *home* and ``PIP_CONFIG_FILE`` is
-    ``os.devnull``, so the machine's pip and roost configuration never leak into a test.
-    """
-    dropped = {"VIRTUAL_ENV", "PYTHONUSERBASE", "PYTHONPATH", "PYTHONHOME", "PYTHONNOUSERSITE"}
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PIP_", "ROOST_", "XDG_")) and key not in dropped
-    }
-    env.update(
-        {
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "XDG_CACHE_HOME": str(home / ".cache"),
-            "XDG_DATA_HOME": str(home / ".local" / "share"),
-            "XDG_STATE_HOME": str(home / ".local" / "state"),
-            "XDG_CONFIG_DIRS": str(home / ".xdg-config-dirs"),
-            "PIP_CONFIG_FILE": os.devnull,
-            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-        }
-    )
-    return env
 
 
 def plugin_env(
