@@ -114,3 +114,41 @@ def test_no_binary_builds_even_when_a_wheel_exists(
     result, python, built = install(tmp_path, sdist_index, env, "--no-binary", ":all:", "both")
     assert result.returncode == 0, result.stderr
     assert (installed(python)["both"], built) == ("2.0", ["both"])
+
+
+#: A prepare_metadata hook for the in-tree backend that logs "prepared <name>".
+PREPARE_HOOK = """
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    log = os.environ.get("INTREE_BUILD_LOG")
+    if log:
+        with open(log, "a") as handle:
+            handle.write("prepared-" + NAME + "\\n")
+    dist = f"{NAME}-{VERSION}.dist-info"
+    os.makedirs(os.path.join(metadata_directory, dist))
+    with open(os.path.join(metadata_directory, dist, "METADATA"), "w") as handle:
+        handle.write(f"Metadata-Version: 2.1\\nName: {NAME}\\nVersion: {VERSION}\\n")
+    return dist
+"""
+
+
+def test_a_warm_install_asks_neither_the_sdist_nor_its_backend(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """The wheel built before from the sdist of the sha256 the index gives answers for
+    its metadata: the backend is not asked again (pip and roost before asked it, and
+    setuptools printed its warnings, on every warm install)."""
+    index = PackageIndex(tmp_path / "index")
+    project = in_tree_project(tmp_path / "prepped", "prepped", "1.0")
+    with (project / "backend.py").open("a") as backend:
+        backend.write(PREPARE_HOOK)
+    index.add_file(make_sdist(project, tmp_path / "dist", "prepped", "1.0"))
+    index.write()
+    with IndexServer(index) as server:
+        result, _python, built = install(tmp_path, server, env, "prepped")
+        assert result.returncode == 0, result.stderr
+        assert built == ["prepared-prepped", "prepped"]
+        result, python, built = install(tmp_path, server, env, "prepped")
+    assert result.returncode == 0, result.stderr
+    assert built == []
+    assert installed(python) == {"prepped": "1.0"}

@@ -136,7 +136,7 @@ class Builder:
         settings = dict(config_settings or {})
         pinned = self._pinned_vcs(url) if not editable else None
         if pinned is not None:
-            hit = self._cached(pinned, kind, settings)
+            hit = self.cached(pinned, kind, settings)
             if hit is not None:
                 return hit
         self._scratch.mkdir(parents=True, exist_ok=True)
@@ -164,7 +164,7 @@ class Builder:
     ) -> BuiltWheel:
         """Build *tree*, through the built-wheel cache when the source cannot change."""
         if cacheable:
-            hit = self._cached(tree.direct_url, kind, config)
+            hit = self.cached(tree.direct_url, kind, config)
             if hit is not None:
                 return hit
         built = self.build_tree(tree, folder, kind=kind, config=config)
@@ -203,12 +203,14 @@ class Builder:
             identity["commit"] = vcs.get("commit_id")
         return cache_key(identity, kind=kind, tag=self._tag, config_settings=settings)
 
-    def _cached(
+    def cached(
         self,
         direct: Mapping[str, object],
         kind: str,
         settings: Mapping[str, str | tuple[str, ...]],
     ) -> BuiltWheel | None:
+        """The wheel built before from the source *direct* describes (an archive by its
+        sha256, a checkout by its commit), for this target and these settings."""
         if self._cache is None:
             return None
         wheel = self._cache.get(self._key(direct, kind, settings))

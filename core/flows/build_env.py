@@ -73,6 +73,16 @@ class RunBuilder(Builder):
         self._guard(tree)
         return super().prepare_metadata(tree, folder)
 
+    def cached(
+        self,
+        direct: Mapping[str, object],
+        kind: str,
+        settings: Mapping[str, str | tuple[str, ...]],
+    ) -> BuiltWheel | None:
+        # In hash-checking mode a wheel is vouched for only through the archive it was
+        # built from, once that is checked: never taken from the cache by a page's word.
+        return None if self._hashed else super().cached(direct, kind, settings)
+
     def build_source(
         self,
         tree: SourceTree,

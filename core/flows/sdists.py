@@ -118,8 +118,19 @@ class SourceDistributions:
         return tree, folder
 
     def metadata(self, file: FileCandidate) -> str:
-        """The core metadata of the sdist *file* (for the resolver)."""
+        """The core metadata of the sdist *file* (for the resolver).
+
+        A wheel built before from the sdist of the sha256 the index gives answers first:
+        a warm install neither fetches nor unpacks the sdist, nor asks its backend.
+        """
         with self._lock:
+            before = self._built_before(file)
+            if before is not None:
+                from roost.store.fetch import metadata_from_wheel
+
+                known = metadata_from_wheel(before)
+                self._check(file, known)
+                return known
             tree, folder = self._tree(file)
             text = static_metadata(tree)
             if text is None:
@@ -145,6 +156,21 @@ class SourceDistributions:
                 f"{file.link.filename} holds {name} {version}, not the {file.name} "
                 f"{file.version} its name says; the index serves an inconsistent sdist."
             )
+
+    def _built_before(self, file: FileCandidate) -> Path | None:
+        """The built-wheel cache's wheel of *file*, by the sha256 its index gave."""
+        known = self._wheels.get(file.link.url)
+        if known is not None:
+            return known
+        sha256 = file.link.hashes.get("sha256", "").lower()
+        if not sha256:
+            return None
+        source = {"url": file.link.url, "archive_info": {"hashes": {"sha256": sha256}}}
+        hit = self._builder().cached(source, "wheel", {})
+        if hit is None:
+            return None
+        self._wheels[file.link.url] = hit.wheel
+        return hit.wheel
 
     def _build(self, file: FileCandidate) -> Path:
         known = self._wheels.get(file.link.url)
