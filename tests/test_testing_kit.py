@@ -9,6 +9,7 @@ pytest loads the plugin once whichever way it is named.
 from __future__ import annotations
 
 import ast
+import datetime
 import hashlib
 import json
 import os
@@ -217,6 +218,76 @@ def test_index_refuses_what_is_not_a_distribution(
     with pytest.raises(FileNotFoundError):
         roost_index.add(tmp_path / "missing-1.0-py3-none-any.whl")
     assert fetch(f"{roost_index.url}/missing/")[0] == 404
+
+
+# A candidate filter that says what roost read as each file's PEP 700 upload time, and
+# keeps nothing uploaded in 2024 or later.
+UPLOAD_TIME_PLUGIN = """\
+import datetime
+
+from roost import hookimpl
+from roost.policy_types import Exclusion
+
+CUTOFF = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+@hookimpl
+def roost_filter_candidates(project, candidates, options):
+    found = []
+    for candidate in candidates:
+        when = candidate.upload_time
+        if when is None or when >= CUTOFF:
+            found.append(Exclusion(filename=candidate.filename, reason=f"uploaded {when}"))
+    return found
+"""
+
+
+def test_index_serves_pep_700_upload_times(
+    *,
+    make_wheel: WheelMaker,
+    roost_index: IndexServer,
+    roost_venv: VenvMaker,
+    run_roost: RoostRunner,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    utc = datetime.timezone.utc
+    old = datetime.datetime(2023, 5, 1, 12, 30, 5, 250000, tzinfo=utc)
+    # Another zone is given in UTC on the page.
+    new = datetime.datetime(
+        2024, 3, 1, 9, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=2))
+    )
+    roost_index.add(make_wheel("kit-aged", "1.0"), upload_time=old)
+    roost_index.add(make_wheel("kit-aged", "2.0"), upload_time=new)
+    roost_index.add(make_wheel("kit-aged", "3.0"))
+    sdist = tmp_path / "kit_aged-1.0.tar.gz"
+    sdist.write_bytes(b"not read by the index")
+    roost_index.add(sdist, upload_time=old)
+    with pytest.raises(ValueError, match="no time zone"):
+        roost_index.add(make_wheel("kit-aged", "4.0"), upload_time=datetime.datetime(2024, 1, 1))
+
+    page = f"{roost_index.url}/kit-aged/"
+    files = {f["filename"]: f for f in json.loads(fetch(page, JSON_V1)[2])["files"]}
+    assert files["kit_aged-1.0-py3-none-any.whl"]["upload-time"] == "2023-05-01T12:30:05.250000Z"
+    assert files["kit_aged-2.0-py3-none-any.whl"]["upload-time"] == "2024-03-01T07:00:00.000000Z"
+    assert files["kit_aged-1.0.tar.gz"]["upload-time"] == "2023-05-01T12:30:05.250000Z"
+    assert "upload-time" not in files["kit_aged-3.0-py3-none-any.whl"]
+    assert "kit_aged-4.0-py3-none-any.whl" not in files  # refused before anything was added
+    assert b"upload-time" not in fetch(page, HTML_V1)[2]  # PEP 700 is JSON only
+
+    # roost reads the times from the page: the filter keeps only what came before 2024.
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "roost_kit_uploads.py").write_text(UPLOAD_TIME_PLUGIN)
+    monkeypatch.syspath_prepend(str(plugins))
+    venv = roost_venv()
+    args = ["--python", str(venv.python), "-i", roost_index.url, "--only-binary", ":all:"]
+    run_roost("-p", "roost_kit_uploads", "install", *args, "kit-aged", check=True)
+    assert venv.has("kit-aged", "1.0")
+    refused = run_roost("-p", "roost_kit_uploads", "install", *args, "kit-aged>1")
+    assert refused.returncode == 1
+    assert "uploaded 2024-03-01 07:00:00+00:00" in refused.stderr
+    assert "kit_aged-3.0-py3-none-any.whl excluded by policy: uploaded None" in refused.stderr
 
 
 def test_pip_installs_a_made_wheel_from_the_index(

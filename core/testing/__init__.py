@@ -7,8 +7,9 @@ name ``roost.testing``); ``pytest -p roost.testing`` or ``pytest_plugins =
 - ``make_wheel(name, version, *, requires=(), tag="py3-none-any", files=None,
   entry_points=None, **metadata) -> Path``: a real wheel (:class:`WheelMaker`).
 - ``roost_index``: a started loopback index server, PEP 503 HTML and PEP 691 JSON
-  with PEP 658 metadata; ``.add(path)`` serves a wheel or sdist at once, ``.url`` is
-  for ``-i`` (:class:`IndexServer`).
+  with PEP 658 metadata; ``.add(path)`` serves a wheel or sdist at once (``upload_time=``
+  an aware datetime: its PEP 700 ``upload-time``), ``.url`` is for ``-i``
+  (:class:`IndexServer`).
 - ``roost_venv(python=sys.executable) -> Venv``: a fresh venv with ``.path``,
   ``.python``, ``.has(name, version=None)`` and ``.installed()`` (:class:`VenvMaker`).
 - ``run_roost(*args, env=None, input=None, timeout=300) -> CompletedProcess[str]``:
@@ -111,7 +112,8 @@ def roost_index(tmp_path: Path) -> Iterator[IndexServer]:
     serves a wheel or sdist from then on, ``roost_index.url`` is what ``-i`` takes.
 
     Pages are PEP 691 JSON or PEP 503 HTML as the client asks, wheels come with PEP 658
-    metadata files, and ``roost_index.requests`` records every request.
+    metadata files, ``add(path, upload_time=datetime)`` gives the file a PEP 700
+    ``upload-time`` on the JSON page, and ``roost_index.requests`` records every request.
     """
     from roost.testing.index import PackageIndex
     from roost.testing.server import IndexServer

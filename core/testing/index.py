@@ -6,7 +6,7 @@ Layout under the index root::
     find-links/<distribution>        the distributions alone (a ``--find-links`` folder)
     simple/index.html                the project list (PEP 503)
     simple/<project>/index.html      PEP 503 page, links relative (``../../files/...``)
-    simple/<project>/index.json      PEP 691 v1.1 page
+    simple/<project>/index.json      PEP 691 v1.1 page (PEP 700 ``upload-time`` when given)
 
 The pages under ``simple/`` exist once :meth:`PackageIndex.write` wrote them (a
 ``file://`` index); :class:`roost.testing.server.IndexServer` renders them for every
@@ -15,6 +15,7 @@ request instead, so what was added is served at once.
 
 from __future__ import annotations
 
+import datetime
 import email.parser
 import hashlib
 import html
@@ -53,6 +54,23 @@ class IndexFile:
     requires_python: str | None
     yanked: str | None
     metadata_sha256: str | None
+    #: PEP 700 ``upload-time`` as the JSON page writes it, or None for no such key.
+    upload_time: str | None = None
+
+
+def format_upload_time(moment: datetime.datetime | str | None) -> str | None:
+    """*moment* as PEP 700 writes ``upload-time``: ISO 8601 in UTC with a ``Z``
+    (``2024-05-01T12:00:00.000000Z``). A string is kept as given, so a test can serve
+    a value clients must cope with; a naive datetime is refused, its zone unknown."""
+    if moment is None or isinstance(moment, str):
+        return moment
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(
+            f"upload_time {moment.isoformat()} has no time zone: "
+            "give an aware datetime (datetime.timezone.utc, say)"
+        )
+    utc = moment.astimezone(datetime.timezone.utc)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _sha256(data: bytes) -> str:
@@ -121,13 +139,17 @@ class PackageIndex:
         yanked: str | None = None,
         metadata: bool = True,
         requires_python: str | None = FROM_WHEEL,
+        upload_time: datetime.datetime | str | None = None,
     ) -> Path:
         """Build or copy a wheel into the index; return its path under ``files/``.
 
         ``yanked``: a reason (``""`` for none) marks it yanked. ``metadata=False``: no
         PEP 658 file is offered. ``requires_python``: what the index advertises; by
         default the wheel's own Requires-Python, ``None`` for nothing.
+        ``upload_time``: an aware datetime the JSON page gives as the file's PEP 700
+        ``upload-time`` (a string is written as it is); None leaves the key out.
         """
+        uploaded = format_upload_time(upload_time)
         if isinstance(spec_or_wheel, WheelSpec):
             wheel = build_wheel(spec_or_wheel, self.dists_dir)
         else:
@@ -149,11 +171,22 @@ class PackageIndex:
             requires_python=requires_python,
             yanked=yanked,
             metadata_sha256=_sha256(meta) if metadata else None,
+            upload_time=uploaded,
         )
         return target
 
-    def add_file(self, path: Path, *, yanked: str | None = None) -> Path:
-        """List any other file (an sdist, say) as-is; the project comes from its name."""
+    def add_file(
+        self,
+        path: Path,
+        *,
+        yanked: str | None = None,
+        upload_time: datetime.datetime | str | None = None,
+    ) -> Path:
+        """List any other file (an sdist, say) as-is; the project comes from its name.
+
+        ``yanked`` and ``upload_time`` as for :meth:`add`.
+        """
+        uploaded = format_upload_time(upload_time)
         target = self._place(path)
         try:
             name, version = parse_sdist_filename(target.name)
@@ -168,6 +201,7 @@ class PackageIndex:
             requires_python=None,
             yanked=yanked,
             metadata_sha256=None,
+            upload_time=uploaded,
         )
         return target
 
@@ -180,6 +214,7 @@ class PackageIndex:
         requires_python: str | None,
         yanked: str | None,
         metadata_sha256: str | None,
+        upload_time: str | None,
     ) -> None:
         data = target.read_bytes()
         entry = IndexFile(
@@ -192,6 +227,7 @@ class PackageIndex:
             requires_python=requires_python,
             yanked=yanked,
             metadata_sha256=metadata_sha256,
+            upload_time=upload_time,
         )
         # One assignment: a server thread rendering a page meanwhile sees the old list
         # or the new one, never a list without the file.
@@ -263,6 +299,8 @@ class PackageIndex:
             }
             if entry.requires_python is not None:
                 record["requires-python"] = entry.requires_python
+            if entry.upload_time is not None:
+                record["upload-time"] = entry.upload_time
             files.append(record)
             if entry.version is not None:
                 versions.add(entry.version)

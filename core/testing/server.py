@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import datetime
 import fnmatch
 import re
 import socket
@@ -260,20 +261,23 @@ class IndexServer:
         *,
         yanked: str | None = None,
         metadata: bool = True,
+        upload_time: datetime.datetime | str | None = None,
     ) -> None:
         """Serve *distribution* from the next request on.
 
         A wheel (``.whl``, or a :class:`WheelSpec` to build) is listed with its
         Requires-Python and a PEP 658 metadata file (none with ``metadata=False``);
         an sdist (``.tar.gz``, ``.zip``) is listed as it is. ``yanked``: a reason
-        (``""`` for none) marks the file yanked (PEP 592).
+        (``""`` for none) marks the file yanked (PEP 592). ``upload_time``: an aware
+        datetime the JSON page gives as PEP 700 ``upload-time`` (ISO 8601, UTC, ``Z``);
+        without it the page says nothing of when the file was uploaded.
         """
         if isinstance(distribution, WheelSpec) or distribution.name.endswith(".whl"):
-            self.index.add(distribution, yanked=yanked, metadata=metadata)
+            self.index.add(distribution, yanked=yanked, metadata=metadata, upload_time=upload_time)
         elif distribution.name.endswith((".tar.gz", ".zip")):
             if not distribution.is_file():
                 raise FileNotFoundError(f"no such distribution: {distribution}")
-            self.index.add_file(distribution, yanked=yanked)
+            self.index.add_file(distribution, yanked=yanked, upload_time=upload_time)
         else:
             raise ValueError(
                 f"{distribution.name}: not a wheel (.whl) or an sdist (.tar.gz, .zip)"
