@@ -1,4 +1,4 @@
-"""roost's sessions: `nox` runs lint, typecheck, tests and lowest (what CI runs)."""
+"""roost's sessions: `nox` runs lint, typecheck, tests, lowest and examples (what CI runs)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "tests", "lowest"]
+nox.options.sessions = ["lint", "typecheck", "tests", "lowest", "examples"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -36,6 +36,9 @@ TEST_WHEELS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     # skip when the toolchain itself is absent.
     ("scikit-build-core", (PYTHON,), True),
     ("maturin", (PYTHON,), False),
+    # The pip whose behaviour and output roost's pip-compatibility tests compare with
+    # (run from its wheel), pinned so a new pip release cannot move them overnight.
+    ("pip==26.3", (PYTHON,), False),
 )
 #: Version-control clients the VCS tests drive (git is assumed, as pip assumes it),
 #: as (command, Debian package).
@@ -119,6 +122,25 @@ def lowest(session: nox.Session) -> None:
     """The whole suite against the lowest versions pyproject.toml declares."""
     session.install(*CONSTRAINTS, "-c", str(_lowest_constraints(session)), ".[test]")
     _run_tests(session)
+
+
+#: The example plugins under examples/, each its own distribution with its own tests.
+EXAMPLES = ("roost-sbom", "roost-policy")
+
+
+@nox.session(python=PYTHON)
+@nox.parametrize("example", EXAMPLES)
+def examples(session: nox.Session, example: str) -> None:
+    """An example plugin installed next to roost from this tree, and its own tests
+    (written with roost.testing), each in a venv of its own."""
+    folder = ROOT / "examples" / example
+    # One install: the plugin's `roost` requirement is met by this checkout.
+    session.install(*CONSTRAINTS, ".", f"{folder}[test]", "pytest", "pytest-xdist")
+    session.chdir(folder)
+    session.run(
+        "pytest", "-n", "2", "-p", "no:cacheprovider", "tests", *session.posargs,
+        env={"PYTHONDONTWRITEBYTECODE": "1"},
+    )  # fmt: skip
 
 
 @nox.session(python=PYTHON)

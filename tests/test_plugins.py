@@ -517,8 +517,10 @@ def test_tutorial_test_passes(tmp_path: Path, tmp_home: dict[str, str]) -> None:
     package.mkdir(parents=True)
     (package / "__init__.py").write_text(DEMO_PLUGIN)
     (tmp_path / "tests").mkdir()
-    # Section 7's test; the roost.testing section's example runs in test_testing_kit.py.
-    tutorial = (ROOT / "docs" / "plugins.md").read_text().split("## 7. Test it\n", 1)[1]
+    # The standard-library test; the roost.testing section's example runs in
+    # test_testing_kit.py, the quickstart's in test_plugin_quickstart.py.
+    heading = "### Test it with the standard library alone\n"
+    tutorial = (ROOT / "docs" / "plugins.md").read_text().split(heading, 1)[1]
     tutorial = tutorial.split("\n## ", 1)[0]
     (test,) = re.findall(r"```python\n(.*?)```", tutorial, flags=re.DOTALL)
     (tmp_path / "tests" / "test_demo_plugin.py").write_text(test)
