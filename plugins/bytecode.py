@@ -46,7 +46,8 @@ def roost_add_options(command: str) -> list[click.Option]:
         click.Option(
             ["--compile/--no-compile", "compile_bytecode"],
             default=False,
-            help="Byte-compile installed Python files (default: off).",
+            help="Byte-compile installed Python files. Default off, unlike pip, which "
+            "compiles; --compile gives pip's behaviour.",
         )
     ]
 

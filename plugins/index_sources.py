@@ -1,8 +1,10 @@
 """Index and find-links sources from the merged settings.
 
-``index-url`` then each ``extra-index-url`` (none with ``no-index``), then each
-``find-links``. roost has no built-in index: with nothing configured the core
-says how to configure one (:func:`roost.index.finder.no_index_configured_message`).
+Indexes in the order they are asked: each ``extra-index-url`` in the order given, then
+``index-url`` last (none with ``no-index``); then each ``find-links`` location, which
+the finder merges with whichever index has a project. With no ``index-url`` set, the
+core appends the index pip itself would use, after these
+(:mod:`roost.index.pip_default`): roost names no index of its own.
 """
 
 from __future__ import annotations
@@ -24,19 +26,25 @@ def as_url(location: str) -> str:
 
 
 def sources_from_settings(settings: Settings) -> list[IndexSource]:
-    """The sources *settings* configure, in the order they are asked."""
+    """The sources *settings* configure, in the order they are asked.
+
+    The extra indexes come first and the main one last, as uv asks them: with the
+    first-index rule a project comes from the first index that has it, so the index a
+    user adds for a few projects (PyTorch's, a private one) answers for them, and the
+    general one only for what no added index has.
+    """
     sources: list[IndexSource] = []
     if not settings.get_bool("no-index"):
-        index_url = settings.get("index-url")
-        if index_url and index_url.strip():
-            sources.append(
-                IndexSource(as_url(index_url.strip()), "index", settings.origin("index-url") or "")
-            )
         origin = settings.origin("extra-index-url") or ""
         sources.extend(
             IndexSource(as_url(url), "index", origin)
             for url in settings.get_list("extra-index-url")
         )
+        index_url = settings.get("index-url")
+        if index_url and index_url.strip():
+            sources.append(
+                IndexSource(as_url(index_url.strip()), "index", settings.origin("index-url") or "")
+            )
     origin = settings.origin("find-links") or ""
     sources.extend(
         IndexSource(as_url(location), "find-links", origin)
@@ -51,5 +59,5 @@ def sources_from_settings(settings: Settings) -> list[IndexSource]:
 
 @hookimpl(trylast=True)
 def roost_index_sources(settings: Settings) -> Sequence[IndexSource]:
-    """Sources from ``index-url``, ``extra-index-url``, ``find-links`` and ``no-index``."""
+    """Sources from ``extra-index-url``, ``index-url``, ``find-links`` and ``no-index``."""
     return sources_from_settings(settings)

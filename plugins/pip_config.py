@@ -14,7 +14,15 @@ What pip does (``pip config debug`` shows the same files):
   So ``[install]`` in ``/etc/pip.conf`` wins over ``[global]`` in the user's file,
   and the layers below are ordered to give exactly that.
 * Keys are normalised (lowercase, ``_`` to ``-``, a leading ``--`` dropped) and
-  empty values are ignored. Booleans stay strings (``Settings.get_bool`` reads them).
+  empty values are ignored. A key may be any of an option's names
+  (``PIP_DEFAULT_TIMEOUT`` is ``timeout``); it becomes roost's name for the option.
+* pip sets an option's *destination* from a value, which gives three surprises kept
+  here (:func:`pip_values`): a ``--no-X`` switch whose destination is ``X``
+  (``--no-build-isolation``, ``--no-compile``, ``--no-user``, ...) takes the value as
+  the value of ``X``, so ``PIP_NO_BUILD_ISOLATION=0`` turns isolation *off*;
+  ``PIP_NO_CACHE_DIR`` turns the cache off whatever its (valid) value; ``quiet`` and
+  ``verbose`` are counts (read by :mod:`roost.cli.general_run`).
+* ``--isolated`` (pip's and roost's) leaves out the variables and the user's files.
 
 pip uses its own ``sys.prefix`` for the site file; roost may run from another
 Python (pipx), so the active ``$VIRTUAL_ENV`` stands in for it.
@@ -38,6 +46,36 @@ CONFIG_BASENAME = "pip.ini" if WINDOWS else "pip.conf"
 ENV_LAYER = "pip environment (PIP_*)"
 #: ``PIP_*`` variables that are not options (pip ignores the first two itself).
 _ENV_IGNORED = frozenset({"version", "help", "config-file"})
+#: Set by roost for a run with ``--isolated`` (see roost.util.settings).
+ISOLATED_MARKER = "_ROOST_ISOLATED"
+#: pip's other names of options, and roost's name of each.
+ALIASES = {
+    "default-timeout": "timeout",
+    "log-file": "log",
+    "local-log": "log",
+    "require-venv": "require-virtualenv",
+    "no-dependencies": "no-deps",
+    "only-dependencies": "only-deps",
+    "pypi-url": "index-url",
+    "source": "src",
+    "source-dir": "src",
+    "source-directory": "src",
+    "destination-dir": "dest",
+    "destination-directory": "dest",
+}
+#: pip's ``--no-X`` switches whose value pip stores as ``X``: key -> (roost's key,
+#: whether roost's switch means the opposite of pip's destination).
+STORE_FALSE = {
+    "no-build-isolation": ("no-build-isolation", True),
+    "no-warn-conflicts": ("no-warn-conflicts", True),
+    "no-warn-script-location": ("no-warn-script-location", True),
+    "no-compile": ("compile", False),
+    "no-user": ("user", False),
+}
+#: The same, for one command only (``freeze --exclude-editable`` is a plain switch).
+STORE_FALSE_IN = {"list": {"exclude-editable": ("exclude-editable", True)}}
+_TRUE = frozenset({"y", "yes", "t", "true", "on", "1"})
+_FALSE = frozenset({"n", "no", "f", "false", "off", "0"})
 
 
 def _normalize(name: str) -> str:
@@ -115,7 +153,7 @@ def read_pip_file(path: Path) -> dict[str, dict[str, str]]:
 
 
 def env_values(env: Mapping[str, str]) -> dict[str, str | tuple[str, ...]]:
-    """``PIP_INDEX_URL`` -> ``index-url``, as pip reads its variables."""
+    """``PIP_INDEX_URL`` -> ``index-url``, as pip reads its variables (raw values)."""
     values: dict[str, str | tuple[str, ...]] = {}
     for name, value in env.items():
         if name.startswith("PIP_") and value:
@@ -123,6 +161,34 @@ def env_values(env: Mapping[str, str]) -> dict[str, str | tuple[str, ...]]:
             if key and key not in _ENV_IGNORED:
                 values[key] = value
     return values
+
+
+def _truth(value: str) -> bool | None:
+    text = value.strip().lower()
+    return True if text in _TRUE else False if text in _FALSE else None
+
+
+def pip_values(values: Mapping[str, str], command: str) -> dict[str, str | tuple[str, ...]]:
+    """One source's values with pip's meaning, under roost's keys.
+
+    A value pip would refuse (``PIP_NO_BUILD_ISOLATION=maybe``) is kept under its own
+    key, so that roost's error names the variable or file it came from.
+    """
+    out: dict[str, str | tuple[str, ...]] = {}
+    inverted = {**STORE_FALSE, **STORE_FALSE_IN.get(command, {})}
+    for key, value in values.items():
+        key = ALIASES.get(key, key)
+        truth = _truth(value)
+        if key in inverted and truth is not None:
+            roost_key, opposite = inverted[key]
+            if roost_key != key and roost_key in values:
+                continue  # PIP_COMPILE beats PIP_NO_COMPILE in one source
+            out[roost_key] = "1" if truth != opposite else "0"
+        elif key == "no-cache-dir" and truth is not None:
+            out[key] = "1"  # pip: any valid value turns the cache off
+        else:
+            out.setdefault(key, value)
+    return out
 
 
 def pip_settings_layers(
@@ -140,14 +206,19 @@ def pip_settings_layers(
     """
     layers: list[SettingsLayer] = []
     if not isolated:
-        layers.append(SettingsLayer(ENV_LAYER, env_values(env)))
-    files = [(path, read_pip_file(path)) for path in config_files(env, home, etc_dir)]
+        raw = {key: str(value) for key, value in env_values(env).items()}
+        layers.append(SettingsLayer(ENV_LAYER, pip_values(raw, command)))
+    files = [
+        (path, read_pip_file(path)) for path in config_files(env, home, etc_dir, isolated=isolated)
+    ]
     sections = [command] if command and command != "global" else []
     for section, suffix in [*((s, f" [{s}]") for s in sections), ("global", "")]:
         for path, parsed in reversed(files):
             values = parsed.get(section)
             if values:
-                layers.append(SettingsLayer(f"pip config {path}{suffix}", dict(values)))
+                layers.append(
+                    SettingsLayer(f"pip config {path}{suffix}", pip_values(values, command))
+                )
     return [layer for layer in layers if layer.values]
 
 
@@ -159,4 +230,9 @@ def _home(env: Mapping[str, str]) -> Path:
 @hookimpl(trylast=True)
 def roost_settings_layers(command: str) -> Sequence[SettingsLayer]:
     """pip's configuration for *command*, read from the real environment and files."""
-    return pip_settings_layers(command, env=os.environ, home=_home(os.environ))
+    return pip_settings_layers(
+        command,
+        env=os.environ,
+        home=_home(os.environ),
+        isolated=bool(os.environ.get(ISOLATED_MARKER)),
+    )

@@ -59,7 +59,11 @@ _run = _Run()
 
 
 def wanted(options: Options) -> bool:
-    if options.get("progress_bar", "on") == "off":
+    # pip's values: "on" and "auto" draw bars on a terminal, not with -q; "off" and
+    # "raw" (lines for a program to read, see below) draw none.
+    if options.get("progress_bar", "auto") in ("off", "raw"):
+        return False
+    if options.get("verbosity", 0) < 0:
         return False
     return sys.stderr.isatty()
 
@@ -71,10 +75,12 @@ def roost_add_options(command: str) -> list[click.Option]:
     return [
         click.Option(
             ["--progress-bar", "progress_bar"],
-            type=click.Choice(["on", "off"]),
-            default="on",
+            type=click.Choice(["auto", "on", "off", "raw"]),
+            default="auto",
             show_default=True,
-            help="Show progress bars (on a terminal only).",
+            help="Progress bars: auto and on draw them on a terminal (not with -q); off "
+            "draws none; raw prints 'Progress N of TOTAL' lines to stdout for a program "
+            "to read, as pip does (roost counts files, pip bytes).",
         )
     ]
 
@@ -82,6 +88,12 @@ def roost_add_options(command: str) -> list[click.Option]:
 @hookimpl(trylast=True)
 def roost_install_event(event: InstallEvent, options: Options) -> None:
     if event.kind not in _BARS:
+        return
+    if options.get("progress_bar") == "raw":
+        # pip's machine-readable form, for the programs that wrap it; a download is
+        # one step here, where pip counts its bytes.
+        if event.kind == "download":
+            click.echo(f"Progress {event.index} of {event.total}")
         return
     if _run.bars is None:
         # Decided once: while the bars are drawn, rich stands in for sys.stderr, and

@@ -59,6 +59,9 @@ def roost_add_options(command: str) -> Sequence[click.Option]:
 
 
 def _env_flag(environ: Mapping[str, str], *names: str) -> bool:
+    # --isolated (pip's meaning: no environment variables) marks the run this way.
+    if environ.get("_ROOST_ISOLATED"):
+        return False
     return any(environ.get(name, "").strip().lower() in _TRUE for name in names)
 
 

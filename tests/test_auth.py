@@ -92,7 +92,8 @@ def test_missing_credentials_are_a_clear_error(
 def test_wrong_credentials_fail_without_falling_through(
     venv: Path, private: IndexServer, public: IndexServer, tmp_home: dict[str, str], verbose: bool
 ) -> None:
-    args = ("-i", with_login(private, password="wr0ng-secret"), "--extra-index-url", public.url)
+    # The private index is asked first (extra indexes come before the main one).
+    args = ("--extra-index-url", with_login(private, password="wr0ng-secret"), "-i", public.url)
     code, output = roost(venv, *args, "delta", env=tmp_home, verbose=verbose)
     assert code != 0
     assert "401" in output
@@ -112,7 +113,7 @@ def test_forbidden_is_a_hard_error_too(
         forbidding.set_fault("/simple/*", Fault(status=403, times=None))
         url = forbidding.url.replace("http://", "http://tok3n-abc@")
         code, output = roost(
-            venv, "-i", url, "--extra-index-url", public.url, "delta", env=tmp_home, verbose=True
+            venv, "--extra-index-url", url, "-i", public.url, "delta", env=tmp_home, verbose=True
         )
         port = forbidding.port
     assert code != 0

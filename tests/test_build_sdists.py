@@ -110,7 +110,7 @@ def test_no_binary_builds_even_when_a_wheel_exists(
 ) -> None:
     result, python, built = install(tmp_path, sdist_index, env, "--no-binary", "both", "both<2")
     assert result.returncode == 1  # both 1.0 has no sdist: nothing is left
-    assert "no matching distribution" in result.stderr
+    assert "No matching distribution found for both<2" in result.stderr
     result, python, built = install(tmp_path, sdist_index, env, "--no-binary", ":all:", "both")
     assert result.returncode == 0, result.stderr
     assert (installed(python)["both"], built) == ("2.0", ["both"])

@@ -129,10 +129,12 @@ def _two_indexes(tmp_path: Path) -> tuple[PackageIndex, PackageIndex]:
 def test_first_index_strategy(manager: Manager, client: Client, tmp_path: Path) -> None:
     private, public = _two_indexes(tmp_path)
     with IndexServer(private) as first, IndexServer(public) as second:
-        cli: CLI = {"index-url": first.url, "extra-index-url": (second.url,)}
+        # The private index is the extra one: extra indexes are asked before the main one.
+        cli: CLI = {"index-url": second.url, "extra-index-url": (first.url,)}
         finder = finder_for(manager, client, cli, tmp_path)
         shared = finder.find("shared")
-        # the first index knows "shared": the second is never asked (no dependency confusion)
+        # the private index knows "shared": the public one is never asked for it, so its
+        # 99.0 cannot win (no dependency confusion)
         assert versions(shared) == ["1.0"]
         assert [s.url for s in shared.sources] == [first.url]
         assert second.requests_for("/simple/shared/") == []
@@ -140,6 +142,7 @@ def test_first_index_strategy(manager: Manager, client: Client, tmp_path: Path) 
         assert versions(only) == ["2.0"]
         assert [s.url for s in only.sources] == [second.url]
         assert [s.origin for s in only.sources] == ["command line"]
+        assert first.requests_for("/simple/only-public/") != []
 
 
 def test_unsafe_best_match_merges(manager: Manager, client: Client, tmp_path: Path) -> None:

@@ -180,7 +180,7 @@ def test_requirements_from_a_device_are_refused_unread(
 ) -> None:
     command = dry_run_command(index_server.url, tmp_path, "-r", device)
     error = clear_failure(run_bounded(command, clean_env(tmp_path)))
-    assert f"could not open requirements file {device}: it is a character device" in error
+    assert f"Could not open requirements file: {device} is a character device" in error
 
 
 def test_an_endless_requirements_pipe_is_read_only_so_far(

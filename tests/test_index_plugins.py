@@ -38,10 +38,11 @@ def test_sources_order_and_origins(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         )
     )
     sources = sources_from_settings(settings)
+    # Extra indexes first, in the order given; the main index last.
     assert sources == [
-        IndexSource("http://main/simple", "index", "command line"),
         IndexSource("http://e1", "index", "pip config /x"),
         IndexSource("http://e2", "index", "pip config /x"),
+        IndexSource("http://main/simple", "index", "command line"),
         IndexSource((tmp_path / "wheels").resolve().as_uri(), "find-links", "pip config /x"),
         IndexSource(Path("~/w").expanduser().resolve().as_uri(), "find-links", "pip config /x"),
     ]

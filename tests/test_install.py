@@ -236,14 +236,6 @@ def test_file_url_with_percent_signs_in_its_path(tmp_path: Path, venv: Path) -> 
     assert direct["url"] == wheel.as_uri()
 
 
-def test_no_index_configured_says_how_to_set_one(venv: Path) -> None:
-    result = run_roost("install", "--python", str(venv), "six")
-    assert result.returncode != 0
-    for hint in ("--index-url", "ROOST_INDEX_URL", "PIP_INDEX_URL", "config.toml"):
-        assert hint in result.stderr
-    assert "Traceback" not in result.stderr
-
-
 def test_pip_configuration_supplies_the_index(
     venv: Path, index_server: IndexServer, tmp_home: dict[str, str], tmp_path: Path
 ) -> None:
@@ -278,7 +270,8 @@ def test_pip_configuration_supplies_the_index(
 def test_first_index_strategy_prevents_dependency_confusion(
     tmp_path: Path, index_server: IndexServer
 ) -> None:
-    # A second index that also has "alpha" (a newer, hostile one) and a project of its own.
+    # A general index that also has "alpha" (a newer, hostile one) and a project of its
+    # own; the user's index is the extra one, asked first.
     other = PackageIndex(tmp_path / "other")
     other.add(WheelSpec("alpha", "99.0"))
     other.add(WheelSpec("onlyother", "1.0", requires=["alpha"]))
@@ -290,9 +283,9 @@ def test_first_index_strategy_prevents_dependency_confusion(
             "--python",
             str(safe),
             "-i",
-            index_server.url,
-            "--extra-index-url",
             second.url,
+            "--extra-index-url",
+            index_server.url,
             "onlyother",
         )
         assert installed(safe) == {"alpha": "2.0", "onlyother": "1.0"}
@@ -302,9 +295,9 @@ def test_first_index_strategy_prevents_dependency_confusion(
             "--python",
             str(merged),
             "-i",
-            index_server.url,
-            "--extra-index-url",
             second.url,
+            "--extra-index-url",
+            index_server.url,
             "--index-strategy",
             "unsafe-best-match",
             "onlyother",
@@ -379,4 +372,24 @@ def test_a_missing_dependency_fails_at_once_beside_a_requires_python(
             "install", "--python", str(venv), "-i", server.url, "zzz", "bbb", timeout=60
         )
     assert result.returncode == 1
-    assert "no distribution found for m1" in result.stderr
+    assert "No matching distribution found for m1 (from zzz)" in result.stderr
+
+
+def test_force_reinstall_of_a_version_no_source_offers_is_a_clear_error(
+    tmp_path: Path, index_server: IndexServer, tmp_home: dict[str, str]
+) -> None:
+    """Installed from a wheel file; the index has no such project: pip stops, and so
+    does roost, before anything is changed (it used to fail an internal assertion)."""
+    venv = make_venv(tmp_path / "venv")
+    wheel = build_wheel(WheelSpec("solo", "1.0"), tmp_path / "wheels")
+    first = run_roost("install", "--python", str(venv), str(wheel), env=tmp_home)
+    assert first.returncode == 0, first.stderr
+    before = manifest(tmp_path / "venv")
+    result = run_roost(
+        "install", "--python", str(venv), "-i", index_server.url, "--force-reinstall", "solo",
+        env=tmp_home,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "--force-reinstall: solo 1.0 cannot be reinstalled" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert manifest(tmp_path / "venv") == before

@@ -425,8 +425,10 @@ def test_an_edited_store_metadata_is_noticed_before_the_metadata_checks(
 
 @pytest.mark.parametrize("mode", ["hardlink", "copy"])
 def test_a_path_two_wheels_ship_holds_the_later_ones_file(tmp_path: Path, mode: str) -> None:
-    """As installer overwrites: the second wheel's copy replaces the first's (moved aside
-    inside the transaction once the first is really there), in every link mode."""
+    """As installer overwrites: the copy of the wheel installed later replaces the one
+    written before (moved aside inside the transaction once that is really there), in
+    every link mode. pip's install order, which roost follows, takes projects that need
+    nothing else by name from the last: second, then first."""
     first = build_wheel(
         WheelSpec("first", "1.0", files={"common/data.txt": "from first\n"}), tmp_path / "w"
     )
@@ -437,7 +439,7 @@ def test_a_path_two_wheels_ship_holds_the_later_ones_file(tmp_path: Path, mode: 
     make_venv(venv)
     result = install(venv, tmp_path / "cache", "--link-mode", mode, str(first), str(second))
     assert result.returncode == 0, result.stderr
-    assert (site_of(venv) / "common" / "data.txt").read_text() == "from second\n"
+    assert (site_of(venv) / "common" / "data.txt").read_text() == "from first\n"
     for name in ("first", "second"):
         rows = (site_of(venv) / f"{name}-1.0.dist-info" / "RECORD").read_text()
         assert "common/data.txt," in rows

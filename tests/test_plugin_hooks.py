@@ -266,7 +266,7 @@ def test_excluding_everything_says_why_and_changes_nothing(
     before = manifest(tmp_path / "venv")
     result = install(env, venv, index_server.url, "alpha", plugins=FILTER)
     assert result.returncode == 1
-    assert "no matching distribution for alpha" in result.stderr
+    assert "No matching distribution found for alpha" in result.stderr
     reason = "alpha 2.0 excluded by policy: release 2.0 is banned here (hook_filter)"
     assert reason in result.stderr and "alpha 1.0 excluded by policy" in result.stderr
     assert manifest(tmp_path / "venv") == before
@@ -418,9 +418,10 @@ def test_the_plan_check_sees_every_change_with_its_versions(
         assert install(env, venv, index_server.url, *args, plugins=PLAN).returncode == 0
     plans = read_log(log)
     assert {plan["command"] for plan in plans} == {"install"}
+    # In install order, pip's: projects that need nothing else, by name from the last.
     assert [plan["entries"] for plan in plans] == [
-        [change("alpha", "1.0", "install"), change("delta", "1.0", "install")],
-        [change("alpha", "1.1", "upgrade", "1.0"), change("gamma", "1.0", "install")],
+        [change("delta", "1.0", "install"), change("alpha", "1.0", "install")],
+        [change("gamma", "1.0", "install"), change("alpha", "1.1", "upgrade", "1.0")],
         [change("alpha", "1.0", "downgrade", "1.1")],
         [change("alpha", "1.0", "reinstall", "1.0")],
     ]

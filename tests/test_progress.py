@@ -83,3 +83,30 @@ def test_no_bars_when_off_or_piped(
         check=True,
     )
     assert "Downloading" not in piped.stderr + piped.stdout
+
+
+def test_quiet_draws_no_bars_and_raw_prints_pip_progress_lines(
+    tmp_path: Path, index_server: IndexServer, tmp_home: dict[str, str]
+) -> None:
+    from tests.support.envs import make_venv
+
+    quiet = run_on_terminal(
+        ["install", "-q", "--python", str(make_venv(tmp_path / "q")), "-i", index_server.url,
+         "beta"],
+        tmp_home,
+    )  # fmt: skip
+    assert "Downloading" not in quiet
+    raw = run_roost(
+        "install", "--progress-bar", "raw", "--python", str(make_venv(tmp_path / "r")),
+        "-i", index_server.url, "beta", env=tmp_home, check=True,
+    )  # fmt: skip
+    assert [line for line in raw.stdout.splitlines() if line.startswith("Progress ")] == [
+        "Progress 1 of 2",
+        "Progress 2 of 2",
+    ]
+    env = {**tmp_home, "PIP_PROGRESS_BAR": "raw"}
+    by_variable = run_roost(
+        "install", "--python", str(make_venv(tmp_path / "v")), "-i", index_server.url, "beta",
+        env=env, check=True,
+    )  # fmt: skip
+    assert "Progress 2 of 2" in by_variable.stdout

@@ -172,8 +172,9 @@ def test_signal_during_install_rolls_back_and_lock_makes_others_wait(
     first = start(env, "-p", "fault_plugin", *install_args(python, five, *FIVE))
     try:
         wait_for(marker, first)
+        # pa: pip's install order, which roost follows, takes pa last (pe, pd, pc, ...).
         other = roost(
-            env_for(tmp_path), *install_args(python, five, "pe"), "--lock-timeout", "1.5"
+            env_for(tmp_path), *install_args(python, five, "pa"), "--lock-timeout", "1.5"
         )
         assert other.returncode == 1
         assert "waiting for another roost process to finish with" in other.stderr
@@ -207,7 +208,7 @@ def test_sigkill_then_rerun_repairs(tmp_path: Path, five: IndexServer) -> None:
     # A run with nothing to do repairs the environment back to where it was...
     repair = roost(env_for(tmp_path), *install_args(python, five, "pc==1.0"))
     assert repair.returncode == 0, repair.stderr
-    assert "Rolled back an interrupted install of pa 1.0" in repair.stderr
+    assert "Rolled back an interrupted install of pe 1.0, pd 1.0, pc 2.0" in repair.stderr
     assert manifest(root) == before
     # ...and the same install run again ends where a serial, uninterrupted one does.
     again = roost(env_for(tmp_path), *install_args(python, five, *FIVE))

@@ -1,7 +1,9 @@
 """The ``roost`` command: a click group whose commands plugins can extend.
 
 ``-p`` and ``ROOST_DISABLE_PLUGIN_AUTOLOAD`` are read from argv and the environment
-*before* any plugin loads, because the plugins decide which options exist.
+*before* any plugin loads, because the plugins decide which options exist. Then the
+command line is read as pip reads it (:mod:`roost.cli.argv`): pip's general options
+anywhere, long-option prefixes, short options run together; click parses the rest.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ COMMANDS = {
     "config": "roost.cli.commands.config:config_command",
     "plugins": "roost.cli.commands.plugins:plugins_command",
     "completion": "roost.cli.commands.completion:completion_command",
+    "inspect": "roost.cli.commands.inspect:inspect_command",
+    "index": "roost.cli.commands.index:index_command",
+    "hash": "roost.cli.commands.hash:hash_command",
+    "debug": "roost.cli.commands.debug:debug_command",
+    "help": "roost.cli.commands.help:help_command",
 }
 
 
@@ -103,14 +110,34 @@ def plugin_commands(
 
 
 def build_group(
-    manager: Manager, default_python: str | None, warn: Callable[[str], None] | None = None
+    manager: Manager,
+    default_python: str | None,
+    warn: Callable[[str], None] | None = None,
+    *,
+    meta: dict[str, object] | None = None,
 ) -> click.Group:
+    """The ``roost`` group with every command and every plugin's options.
+
+    :param meta: put into the context's ``meta`` when the group runs (``main`` passes
+        the run's general options there).
+    """
     import click
 
+    from roost.cli.commands.help import version_line
+    from roost.cli.general_options import help_epilog
     from roost.util.output import Output
 
-    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-    @click.version_option(__version__, prog_name="roost", message="%(prog)s %(version)s")
+    @click.group(
+        context_settings={"help_option_names": ["-h", "--help"]},
+        epilog=help_epilog("roost"),
+    )
+    @click.version_option(
+        __version__,
+        "-V",
+        "--version",
+        prog_name="roost",
+        message=version_line().replace("%", "%%"),
+    )
     @click.option(
         "-p",
         "--plugin",
@@ -119,12 +146,12 @@ def build_group(
         metavar="NAME",
         help="Load plugin module NAME, or block a plugin with no:NAME.",
     )
-    @click.option("-v", "--verbose", count=True, help="More output; tracebacks on errors.")
-    @click.option("-q", "--quiet", count=True, help="Less output.")
     @click.pass_context
-    def group(ctx: click.Context, plugin_args: tuple[str, ...], verbose: int, quiet: int) -> None:
+    def group(ctx: click.Context, plugin_args: tuple[str, ...]) -> None:
         """roost: install Python packages, with plugins."""
-        ctx.obj = Output(verbose=verbose, quiet=quiet)
+        if not isinstance(ctx.obj, Output):
+            ctx.obj = Output()
+        ctx.meta.update(meta or {})
         ctx.meta["roost.manager"] = manager
         ctx.meta["roost.default_python"] = default_python
         ctx.meta["roost.plugin_commands"] = owners
@@ -134,8 +161,19 @@ def build_group(
     for command in [*builtin, *added]:
         assert command.name is not None
         command.params.extend(manager.add_options(command.name))
+        _add_epilog(command, help_epilog(command.name))
         group.add_command(command)
     return group
+
+
+def _add_epilog(command: click.Command, text: str) -> None:
+    """End the --help of *command* (and of its subcommands) with *text*."""
+    import click
+
+    command.epilog = f"{command.epilog}\n\n{text}" if command.epilog else text
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _add_epilog(sub, text)
 
 
 def main(
@@ -145,32 +183,42 @@ def main(
     default_python: str | None = None,
 ) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if args == ["--version"]:
+    if args in (["--version"], ["-V"]):
         # Plugins cannot change the version: answer before importing any of them.
-        sys.stdout.write(f"roost {__version__}\n")
+        from roost.cli.commands.help import version_line
+
+        sys.stdout.write(version_line() + "\n")
         return 0
     import click
 
+    from roost.cli.argv import normalize
+    from roost.cli.general_run import GeneralRun, start
     from roost.errors import RoostError
     from roost.manager import Manager
     from roost.util.output import Output
 
     plugin_args, verbose = prescan(args)
     out = Output(verbose=verbose)
+    run: GeneralRun | None = None
     try:
         manager = Manager.build(
             plugin_args=plugin_args,
             autoload=not os.environ.get("ROOST_DISABLE_PLUGIN_AUTOLOAD"),
             warn=out.warning,
         )
-        group = build_group(manager, default_python, out.warning)
+        meta: dict[str, object] = {}
+        group = build_group(manager, default_python, out.warning, meta=meta)
+        command_line = normalize(args, group)
+        run = meta["roost.general"] = start(
+            command_line.command, command_line.general, manager, out
+        )
         # Without standalone mode click returns the code a command exits with
         # (ctx.exit(n)); pass it on.
-        code = group.main(args, prog_name=prog_name, standalone_mode=False)
+        code = group.main(command_line.args, prog_name=prog_name, standalone_mode=False, obj=out)
         if isinstance(code, int):
             return code
     except RoostError as exc:
-        if verbose:
+        if out.verbose:
             import traceback  # only here: 3 ms of every start-up otherwise
 
             traceback.print_exc()
@@ -194,4 +242,7 @@ def main(
     except KeyboardInterrupt:
         out.error("interrupted")
         return 130
+    finally:
+        if run is not None:
+            run.finish()
     return 0

@@ -1,7 +1,9 @@
 """Reusable click options, and config-backed defaults for every option.
 
 As with pip, any option can also come from a setting with its long name
-(``ROOST_NO_DEPS=1``, ``no-deps = true`` in roost's config, ``PIP_NO_DEPS``).
+(``ROOST_NO_DEPS=1``, ``no-deps = true`` in roost's config, ``PIP_NO_DEPS``). A
+switch's setting must be a boolean pip accepts (yes/no, true/false, on/off, 1/0):
+anything else is an error naming where it was set, as pip makes it.
 """
 
 from __future__ import annotations
@@ -18,8 +20,27 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def long_name(param: click.Parameter) -> str | None:
+    """The option's settings key: its first long name (``--no-deps`` of
+    ``--no-deps/--no-dependencies``), so aliases added later do not move the key."""
     names = [o for o in getattr(param, "opts", []) if o.startswith("--")]
-    return max(names, key=len)[2:] if names else None
+    return names[0][2:] if names else None
+
+
+_TRUE = frozenset({"1", "y", "yes", "t", "true", "on"})
+_FALSE = frozenset({"0", "n", "no", "f", "false", "off"})
+
+
+def setting_bool(value: str | None) -> bool:
+    """A switch's setting read as pip's strtobool reads it.
+
+    :raises click.BadParameter: the value is not a boolean pip accepts.
+    """
+    text = (value or "").strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise click.BadParameter(
+        f"{value!r} is not a valid boolean: use yes/no, true/false, on/off or 1/0"
+    )
 
 
 def python_option(f: F) -> F:
@@ -217,8 +238,8 @@ def apply_setting_defaults(ctx: click.Context, settings: Settings) -> dict[str, 
             continue
         origin = settings.origin(key)
         try:
-            if param.is_flag:
-                params[param.name] = settings.get_bool(key)
+            if param.is_flag and not param.count:
+                params[param.name] = setting_bool(settings.get(key))
             elif param.multiple:
                 params[param.name] = tuple(
                     param.type.convert(v, param, ctx) for v in settings.get_list(key)

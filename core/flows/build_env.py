@@ -187,7 +187,9 @@ def install_for_build(
     constraints = _applicable(request.build_constraints, target)
     sub = replace(
         request,
-        options=Options("install", {"progress_bar": "off"}),
+        # The user's option values (a plugin's --policy-file, say) reach the hooks of
+        # this install too; only the progress bars stay off for it.
+        options=Options("install", {**request.options.values, "progress_bar": "off"}),
         requirements=[parse_requirement_line(text, why) for text in requirements],
         policy=Policy(
             constraints=constraint_map(constraints),

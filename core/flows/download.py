@@ -55,7 +55,7 @@ def run_download(invocation: Invocation) -> None:
     if foreign:
         _refuse_sources(request.requirements)
     out.detail(f"resolving for Python {target.full_version}, tags like {target.tags[0]}")
-    sources = index_sources(manager, request.settings, request.requirements, out)
+    sources = index_sources(manager, request.settings, request.requirements, out, target=here)
     dest = Path(params["dest"]).resolve()
     dest.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="roost-build-"))

@@ -95,12 +95,37 @@ def gather(invocation: Invocation) -> Gathered:
 
 
 def index_sources(
-    manager: Manager, settings: Settings, requirements: list[ParsedRequirement], out: Output
+    manager: Manager,
+    settings: Settings,
+    requirements: list[ParsedRequirement],
+    out: Output,
+    *,
+    target: Target | None = None,
 ) -> list[IndexSource]:
-    """The sources to ask; a clear error when a named project has nowhere to come from."""
-    from roost.net.urls import url_problem
+    """The sources to ask; a clear error when a named project has nowhere to come from.
 
-    sources = manager.index_sources(settings)
+    With no ``index-url`` configured (and no ``no-index``), pip's default index is asked
+    after the configured ones, read from roost's own pip, else from *target*'s.
+    """
+    from roost.index.pip_default import with_pip_default
+    from roost.net.urls import url_problem
+    from roost.util.cache import cache_root
+
+    sources, search = with_pip_default(
+        manager.index_sources(settings), settings, target, cache_root(settings)
+    )
+    if search is not None and search.found is not None:
+        default = search.found
+        out.detail(
+            f"no index-url is configured: asking pip's default index last, read from "
+            f"pip {default.version} at {default.location} ({default.found_in})"
+        )
+    elif search is not None and sources:
+        out.warning(
+            "no index-url is configured and no pip was found to take pip's default "
+            f"index from ({search.explain()}): only the configured sources are asked. "
+            "Set --index-url URL, or --no-index to ask only find-links locations."
+        )
     for source in sources:
         problem = url_problem(source.url)
         if problem is not None:
@@ -120,7 +145,9 @@ def index_sources(
             )
         from roost.index.finder import no_index_configured_message
 
-        raise NoIndexConfigured(no_index_configured_message())
+        raise NoIndexConfigured(
+            no_index_configured_message(None if search is None else search.explain())
+        )
     return sources
 
 

@@ -41,11 +41,14 @@ def run_install(invocation: Invocation) -> None:
     """``roost install``: the stages, each fed by the one before."""
     from roost.flows.environment import load_target
     from roost.flows.gather import gather, index_sources, session
+    from roost.flows.install_output import InstallLines
     from roost.flows.sdists import SourceDistributions
 
     manager, out = invocation.manager, invocation.out
     inputs = gather(invocation)
     request = InstallRequest.from_gathered(inputs)
+    # Made before sources are built: pip's lines name them as the user wrote them.
+    lines = InstallLines(request.requirements, out)
     helpers = Helpers.start(request, out)
     if helpers.placer is not None:
         invocation.on_close(helpers.placer.close)
@@ -54,7 +57,7 @@ def run_install(invocation: Invocation) -> None:
     out.detail(f"target: {target.executable} (Python {target.full_version})")
     out.detail(f"scheme: {scheme.name}: {scheme.purelib}")
     recover_interrupted(request, scheme, out)
-    sources = index_sources(manager, request.settings, request.requirements, out)
+    sources = index_sources(manager, request.settings, request.requirements, out, target=target)
     scratch = Path(tempfile.mkdtemp(prefix="roost-build-"))
     with session(manager, request.settings, sources, target, params=inputs.params, out=out) as net:
         try:
@@ -79,6 +82,7 @@ def run_install(invocation: Invocation) -> None:
                         checked=lambda todo: check_before_fetching(
                             request, todo, net, target, out
                         ),
+                        lines=lines,
                     )
                     break
                 except EnvironmentChanged:
@@ -98,7 +102,7 @@ def run_install(invocation: Invocation) -> None:
     if done is None:
         return
     manager.post_install(target, scheme, done, request.options)
-    out.info("Successfully installed " + " ".join(f"{d.name}-{d.version}" for d in done))
+    lines.installed(done)
 
 
 def lazy_builder(

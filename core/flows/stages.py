@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +15,7 @@ from roost.errors import InstallRefused
 from roost.flows.request import InstallRequest
 from roost.types import (
     InstalledDistribution,
+    InstallEvent,
     NormalizedName,
     Refusal,
     Scheme,
@@ -25,6 +26,7 @@ from roost.util.output import Output
 
 if TYPE_CHECKING:
     from roost.flows.gather import Session
+    from roost.flows.install_output import InstallLines
     from roost.flows.sdists import SourceDistributions
     from roost.install.placement import Placer
     from roost.install.prepare import PlanItem, Unpacker
@@ -172,20 +174,25 @@ def resolve_stage(
     return resolution if sdists is None else sdists.built(resolution)
 
 
-def still_to_install(
-    resolution: Resolution, request: InstallRequest, out: Output
-) -> list[Candidate]:
-    """The resolution less what is installed already (said, as pip says it)."""
-    todo = []
-    for candidate in resolution.candidates:
-        if candidate.installed is not None and not request.policy.force_reinstall:
-            if candidate.name in resolution.requested:
-                out.info(
-                    f"Requirement already satisfied: {candidate.installed.name} "
-                    f"in {candidate.installed.location} ({candidate.version})"
-                )
-            continue
-        todo.append(candidate)
+def still_to_install(resolution: Resolution, request: InstallRequest) -> list[Candidate]:
+    """The resolution less what is installed already.
+
+    With ``--force-reinstall``, an installed version no source offers (every file of it
+    excluded, or installed from a path since gone) cannot be reinstalled: pip stops
+    there, and so does roost, before anything is fetched.
+    """
+    force = request.policy.force_reinstall
+    todo = [c for c in resolution.candidates if c.installed is None or force]
+    stranded = [c for c in todo if c.file is None]
+    if stranded:
+        from roost.errors import NoMatchingDistribution
+
+        names = ", ".join(f"{c.name} {c.version}" for c in stranded)
+        raise NoMatchingDistribution(
+            f"--force-reinstall: {names} cannot be reinstalled: no source offers that "
+            "version (is the index configured, and does a policy exclude it?). Drop "
+            "--force-reinstall to keep what is installed."
+        )
     return todo
 
 
@@ -212,7 +219,9 @@ def check_before_fetching(
         )
     if request.dry_run:
         if todo:
-            out.info("Would install " + " ".join(f"{c.name}-{c.version}" for c in todo))
+            from roost.flows.install_output import would_install
+
+            out.info(would_install(todo, net.fetcher))
         return False
     return True
 
@@ -283,16 +292,24 @@ def install_stage(
     helpers: Helpers,
     manager: Manager,
     out: Output,
+    lines: InstallLines | None = None,
+    todo: Sequence[Candidate] = (),
 ) -> list[InstalledDistribution]:
     """One transaction under the environment's lock (recovering a crashed one first).
 
     What is installed is read again under the lock: if another run changed it since
     *installed* was read (the view the plan was made for), :class:`EnvironmentChanged`
-    is raised before anything is written, and the caller plans again.
+    is raised before anything is written, and the caller plans again. With *lines*,
+    pip's lines for *todo* and for each version replaced are said as it goes.
     """
     from roost.install.execute import install_plan
     from roost.install.lock import env_lock
     from roost.install.transaction import recover_environment
+
+    def event(step: InstallEvent) -> None:
+        if lines is not None:
+            lines.event(step)
+        manager.install_event(step, request.options)
 
     with env_lock(
         lock_path_for(request.settings, scheme, out),
@@ -303,12 +320,14 @@ def install_stage(
         recover_environment(scheme, out.warning)
         if _signature(installed_now(target, scheme, request)) != _signature(installed):
             raise EnvironmentChanged
+        if lines is not None:
+            lines.installing(todo)
         return install_plan(
             plan,
             target,
             scheme,
             log=out.detail,
-            event=lambda step: manager.install_event(step, request.options),
+            event=event,
             link_mode=request.link_mode,
             unpacked=unpacked,
             placer=helpers.placer,
@@ -326,13 +345,15 @@ def resolve_and_install(
     out: Output,
     sdists: SourceDistributions | None = None,
     checked: Callable[[list[Candidate]], bool] = lambda _todo: True,
+    lines: InstallLines | None = None,
 ) -> list[InstalledDistribution] | None:
     """Read what is installed, resolve, fetch and install: the stages one install goes
     through once. *checked* sees what is still to install before anything is fetched
     and may stop the install (False) or refuse it (raise). Once every wheel is here,
     checked and unpacked, the plugins' download check sees those the store had, and
     their plan check the final plan (for :attr:`Helpers.plan_checked` installs).
-    None: nothing was installed.
+    With *lines* (the user's install), pip's lines are said, and the install goes in
+    pip's order. None: nothing was installed.
 
     :raises EnvironmentChanged: another run changed the environment since it was read.
     """
@@ -349,7 +370,17 @@ def resolve_and_install(
         out=out,
         sdists=sdists,
     )
-    todo = still_to_install(resolution, request, out)
+    todo = still_to_install(resolution, request)
+    if lines is not None:
+        lines.resolved(
+            resolution,
+            request.requirements,
+            target=target,
+            fetcher=net.fetcher,
+            no_deps=request.policy.no_deps,
+            reinstall=request.policy.force_reinstall,
+        )
+        todo = lines.install_order(todo)
     if not checked(todo):
         return None
     plan, unpacked = fetch_stage(
@@ -379,6 +410,8 @@ def resolve_and_install(
         helpers=helpers,
         manager=manager,
         out=out,
+        lines=lines,
+        todo=todo,
     )
 
 

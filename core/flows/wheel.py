@@ -23,7 +23,7 @@ def run_wheel(invocation: Invocation) -> None:
     params = inputs.params
     request = InstallRequest.from_gathered(inputs)
     target = load_target(invocation, params, request.settings)
-    sources = index_sources(manager, request.settings, request.requirements, out)
+    sources = index_sources(manager, request.settings, request.requirements, out, target=target)
     dest = Path(params["wheel_dir"]).resolve()
     dest.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="roost-build-"))

@@ -2,9 +2,12 @@
 
 Strategies (the names uv uses for ``--index-strategy``):
 
-* ``first-index`` (default): index sources are asked in order and the first one that
-  knows the project is the only index used for it, so a public name cannot shadow a
-  private one (dependency confusion). find-links locations are always added.
+* ``first-index`` (default): index sources are asked in order (each extra index as
+  given, then the main one: ``index-url`` or pip's default) and the first one that
+  knows the project is the only index used for it, so the general index cannot shadow
+  a project of an index the user added (dependency confusion), and the index added for
+  a few projects (PyTorch's) answers for them. find-links locations are always merged
+  in, as pip and uv merge them.
 * ``unsafe-best-match``: every source is asked and everything is merged.
 
 Each file is checked against the target: wheel tags, ``Requires-Python``, a
@@ -59,10 +62,24 @@ SDIST_RANK = 1 << 30
 SDIST_SUFFIXES = (".tar.gz", ".zip")
 
 
-def no_index_configured_message() -> str:
-    """The error shown when there is no index and no find-links location at all."""
+def no_index_configured_message(no_pip: str | None = None) -> str:
+    """The error shown when there is no index and no find-links location at all.
+
+    *no_pip* says where a pip was looked for to take its default index from.
+    """
+    if no_pip is None:
+        why = (
+            "no package index is configured, and roost names none of its own (it uses "
+            "the default of the pip in its own environment or the target's, when one "
+            "is there)."
+        )
+    else:
+        why = (
+            "no package index is configured, and no pip was found to take pip's default "
+            f"index from ({no_pip}); roost names no index of its own."
+        )
     return (
-        "no package index is configured, and roost has no built-in one. Give one on the "
+        f"{why} Give one on the "
         "command line with --index-url URL (or -i URL), set ROOST_INDEX_URL=URL, or put "
         f"index-url = \"URL\" in roost's config file ({roost_config_path()}); pip's "
         "settings are read too, so PIP_INDEX_URL=URL or `pip config set global.index-url "

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name, parse_wheel_filename
+from packaging.version import Version
 
 from roost.errors import NoMatchingDistribution, RequirementError, ResolutionError
 from roost.policy_types import Exclusion
@@ -23,11 +24,11 @@ from roost.resolve.candidates import (
 from roost.resolve.provider import CandidateFilter, Provider
 from roost.store.fetch import Fetcher
 from roost.target.installed import InstalledDist
-from roost.types import IndexSource, Link, NormalizedName, Target, redact_url
+from roost.types import IndexSource, Link, NormalizedName, Target, redact_text, redact_url
 from roost.util.output import one_line
 
 if TYPE_CHECKING:
-    from roost.index.finder import FileCandidate, Finder
+    from roost.index.finder import FileCandidate, Finder, FindResult
     from roost.resolve.requirement_line import ParsedRequirement
 
 
@@ -193,7 +194,19 @@ def _impossible(
     policy: Policy | None = None,
     excluded: Mapping[NormalizedName, Sequence[Exclusion]] | None = None,
 ) -> ResolutionError:
+    from roost.resolve.candidates import PYTHON_KEY
+
     causes = list(getattr(exc, "causes", []))
+    python = Version(target.full_version)
+    unmet_python = [
+        c
+        for c in causes
+        if c.requirement.name == PYTHON_KEY
+        and not c.requirement.specifier.contains(python, prereleases=True)
+    ]
+    if unmet_python:
+        # As pip: a Python the candidates refuse is the answer, whatever else conflicts.
+        return _python_refused(unmet_python, target)
     names = {c.requirement.name for c in causes}
     if len(names) == 1 and not any(c.parent is not None for c in causes):
         # Nothing at all matched a requirement the user gave: say what exists.
@@ -209,6 +222,38 @@ def _impossible(
     )
 
 
+def _python_refused(causes: Sequence[Any], target: Target) -> NoMatchingDistribution:
+    """pip's words for candidates whose Requires-Python the target does not meet."""
+    version = target.full_version
+    if len(causes) == 1:
+        cause = causes[0]
+        who = "the requirements" if cause.parent is None else cause.parent.name
+        return NoMatchingDistribution(
+            f"Package {who!r} requires a different Python: {version} not in "
+            f"{str(cause.requirement.specifier)!r}"
+        )
+    lines = [f"Packages require a different Python. {version} not in:"]
+    for cause in causes:
+        parent = cause.parent
+        who = "the requirements" if parent is None else f"{parent.name} {parent.version}"
+        lines.append(f"{str(cause.requirement.specifier)!r} (required by {who})")
+    return NoMatchingDistribution("\n".join(lines))
+
+
+def _shown(req: Req) -> str:
+    """*req* as pip names it in its errors: as written, without its marker, and for a
+    dependency with the project that asked for it."""
+    text = req.text or req.name
+    try:
+        parsed = Requirement(text)
+    except Exception:
+        parsed = None
+    if parsed is not None and parsed.marker is not None:
+        parsed.marker = None
+        text = str(parsed)
+    return text if req.parent is None else f"{text} (from {req.parent.key})"
+
+
 def _no_match(
     req: Req,
     finder: Finder,
@@ -216,22 +261,41 @@ def _no_match(
     policy: Policy | None,
     excluded: Mapping[NormalizedName, Sequence[Exclusion]] | None = None,
 ) -> NoMatchingDistribution:
+    """pip's lines (scripts grep them), then what roost knows of why nothing matched.
+
+    The message is printed after ``ERROR: ``; pip prints each of its lines as an error
+    of its own, so the lines after the first carry that prefix themselves.
+    """
     from roost.resolve.candidates import PYTHON_KEY
 
-    who = req.describe()
     if req.name == PYTHON_KEY:
         return NoMatchingDistribution(
-            f"{who}: the target interpreter is Python {target.full_version}."
+            f"{req.describe()}: the target interpreter is Python {target.full_version}."
         )
+    shown = redact_text(_shown(req))
     found = finder.find(req.name)
-    asked = ", ".join(s.display for s in finder.sources) or "no source"
-    if not found.candidates and not found.rejected:
-        return NoMatchingDistribution(
-            f"no distribution found for {who}: no source has a project named "
-            f"{req.name!r} (asked {asked})."
+    pip_lines = _pip_not_found(found, target)
+    pip_lines.append(
+        f"Could not find a version that satisfies the requirement {shown} "
+        f"(from versions: {', '.join(_offered(req, found, policy)) or 'none'})"
+    )
+    pip_lines.append(f"No matching distribution found for {shown}")
+    lines = [pip_lines[0], *(f"ERROR: {line}" for line in pip_lines[1:])]
+    if _looks_like_a_file(req):
+        lines.insert(
+            -1,
+            f"HINT: {req.text} is the name of a file, not of a project; to "
+            f"install what a requirements file lists, give it with -r {req.text}",
         )
-    versions = sorted({str(c.version) for c in found.candidates if c.is_wheel})
-    lines = [f"no matching distribution for {who}."]
+    if not found.candidates and not found.rejected:
+        asked = ", ".join(s.display for s in finder.sources) or "no source"
+        lines.append(f"  no source has a project named {req.name!r} (asked {asked})")
+        return NoMatchingDistribution("\n".join(lines))
+    yanked: dict[Version, bool] = {}  # per version: are all its wheels yanked?
+    for c in found.candidates:
+        if c.is_wheel:
+            yanked[c.version] = yanked.get(c.version, True) and c.link.yanked is not None
+    versions = [f"{v}{' (yanked)' if yanked[v] else ''}" for v in sorted(yanked)]
     if versions:
         lines.append(f"  wheels usable for this target: {', '.join(versions)}")
     sdists = sorted({one_line(c.link.filename) for c in found.candidates if not c.is_wheel})
@@ -239,16 +303,20 @@ def _no_match(
         lines.append(f"  source distributions: {', '.join(sdists)}")
     if policy is not None:
         # Say which option took candidates away: the files listed may all be there.
-        if req.name in policy.no_binary or "*" in policy.no_binary:
+        if _binary_excluded(req.name, policy.no_binary):
             lines.append(f"  --no-binary excludes the wheels of {req.name}")
-        if req.name in policy.only_binary or "*" in policy.only_binary:
+        if _binary_excluded(req.name, policy.only_binary):
             lines.append(f"  --only-binary excludes the source distributions of {req.name}")
-    for exclusion in (excluded or {}).get(req.name, ()):
+    exclusions = list((excluded or {}).get(req.name, ()))
+    for exclusion in exclusions[:20]:
         # What a plugin took away, and which plugin: the files listed above may all be
         # there and still be out of bounds.
         what = exclusion.filename or f"{req.name} {exclusion.version}"
         reason = one_line(exclusion.reason) or "no reason given"
         lines.append(f"  {one_line(what)} excluded by policy: {reason} ({exclusion.plugin})")
+    if len(exclusions) > 20:
+        # A project of hundreds of releases, all out of bounds, fills no screen.
+        lines.append(f"  ... and {len(exclusions) - 20} more excluded by policy")
     for link, why in found.rejected[:20]:
         # File names come from index pages: one line each, whatever they hold.
         lines.append(f"  skipped {one_line(link.filename)}: {why}")
@@ -256,3 +324,71 @@ def _no_match(
         lines.append(f"  ... and {len(found.rejected) - 20} more files skipped")
     lines.append(f"  (target: Python {target.full_version}, tags like {target.tags[0]})")
     return NoMatchingDistribution("\n".join(lines))
+
+
+def _binary_excluded(name: str, names: frozenset[str]) -> bool:
+    return name in names or "*" in names
+
+
+def _offered(req: Req, found: FindResult, policy: Policy | None) -> list[str]:
+    """pip's "from versions": every version the sources offer in a form the options
+    allow, yanked ones left out (pip lists them apart)."""
+    versions: set[Version] = set()
+    for candidate in found.candidates:
+        if candidate.link.yanked is not None:
+            continue
+        if policy is not None:
+            banned = policy.no_binary if candidate.is_wheel else policy.only_binary
+            if _binary_excluded(req.name, banned):
+                continue
+        versions.add(candidate.version)
+    return [str(v) for v in sorted(versions)]
+
+
+def _pip_not_found(found: FindResult, target: Target) -> list[str]:
+    """pip's lines before "Could not find": the yanked versions and the versions whose
+    Requires-Python the target does not meet."""
+    lines = []
+    yanked = sorted({c.version for c in found.candidates if c.link.yanked is not None})
+    if yanked:
+        lines.append(f"Ignored the following yanked versions: {', '.join(map(str, yanked))}")
+    python = Version(target.full_version)
+    refused: set[str] = set()
+    for link, _why in found.rejected:
+        version = _file_version(link.filename)
+        if version is None or not link.requires_python:
+            continue
+        try:
+            specifier = SpecifierSet(link.requires_python)
+        except Exception:
+            continue
+        if not specifier.contains(python, prereleases=True):
+            # pip's spelling: the clauses sorted by their numbers.
+            clauses = sorted((str(s) for s in specifier), key=_numbers)
+            refused.add(f"{version} Requires-Python {','.join(clauses)}")
+    if refused:
+        lines.append(
+            "Ignored the following versions that require a different python version: "
+            + "; ".join(sorted(refused))
+        )
+    return lines
+
+
+def _numbers(clause: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in clause.split(".") if part.isdigit())
+
+
+def _file_version(filename: str) -> str | None:
+    from packaging.utils import parse_sdist_filename
+
+    try:
+        if filename.endswith(".whl"):
+            return str(parse_wheel_filename(filename)[1])
+        return str(parse_sdist_filename(filename)[1])
+    except Exception:
+        return None
+
+
+def _looks_like_a_file(req: Req) -> bool:
+    """A requirement that is the name of a requirements file, given without ``-r``."""
+    return req.parent is None and req.text.lower().endswith(".txt")

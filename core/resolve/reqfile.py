@@ -10,6 +10,7 @@ with the same abbreviation and spelling rules (optparse) pip uses.
 from __future__ import annotations
 
 import codecs
+import errno
 import locale
 import logging
 import optparse
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NoReturn
 
+from roost.errors import RequirementError
 from roost.resolve.requirement_line import (
     REMOTE_RE,
     ParsedRequirement,
@@ -173,6 +175,17 @@ def without_comment(line: str) -> str:
     return line if found is None else line[: found.start()]
 
 
+def _unopenable(origin: str, detail: str) -> NoReturn:
+    """pip's error for a requirements (or constraints) file that cannot be read, which
+    scripts grep for; for a file another one includes, the line that named it."""
+    where, colon, number = origin.rpartition(":")
+    if colon and where and number.isdigit():
+        detail += f" (from line {number} of {where})"
+    elif origin:
+        detail += f" ({origin})"
+    raise RequirementError(f"Could not open requirements file: {detail}")
+
+
 def _unreadable_kind(mode: int) -> str | None:
     """What a file of *mode* is when it is neither a regular file nor a pipe."""
     if stat.S_ISREG(mode) or stat.S_ISFIFO(mode):
@@ -240,8 +253,10 @@ class _Collector:
             return self.fetch(file.name).removeprefix("\ufeff")
         try:
             data = self.read_local(path, f"{kind} file {shown}", origin)
-        except (OSError, ValueError) as exc:
-            fail(origin, f"could not open {kind} file {shown}: {exc}")
+        except OSError as exc:
+            _unopenable(origin, redact_text(str(exc)))
+        except ValueError as exc:  # a path with a NUL in it, say
+            _unopenable(origin, f"{shown}: {exc}")
         try:
             return _decode(data, shown)
         except (UnicodeDecodeError, LookupError) as exc:
@@ -259,8 +274,12 @@ class _Collector:
                 kind = _unreadable_kind(os.fstat(handle.fileno()).st_mode)
                 if kind is None:
                     data = handle.read(room + 1)
+        if kind == "a directory":
+            # What opening it would have said, as pip says it.
+            folder = IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+            _unopenable(origin, redact_text(str(folder)))
         if kind is not None:
-            fail(origin, f"could not open {what}: it is {kind}; give a file or a pipe")
+            _unopenable(origin, f"{redact_text(path)} is {kind}; give a file or a pipe")
         if len(data) > room:
             fail(
                 origin,
@@ -330,7 +349,8 @@ class _Collector:
         elif REMOTE_RE.match(nested):
             target = key = nested
         else:
-            target = os.path.normpath(os.path.join(os.path.dirname(parent.name), nested))
+            # Absolute, as pip makes it: requirements from it say "-r /abs/path (line N)".
+            target = os.path.abspath(os.path.join(os.path.dirname(parent.name), nested))
             # The real path, so a loop through a symlink or another spelling is caught.
             key = os.path.realpath(target)
         if key in parent.chain:

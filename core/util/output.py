@@ -8,9 +8,12 @@ terminal escape or a bell in them could overwrite or fake roost's own lines.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TextIO
 
 import click
+
+from roost.errors import ConfigError
 
 # C0 controls but newline and tab (roost's own messages have several lines), DEL and
 # the C1 controls, which some terminals also obey.
@@ -35,26 +38,63 @@ def one_line(text: str) -> str:
 
 @dataclass
 class Output:
+    """Where messages go. ``quiet`` 1 hides information, 2 warnings too (pip's -q,
+    -qq); errors always show. A log file (``--log``) gets every message, details
+    included, whatever the levels."""
+
     verbose: int = 0
     quiet: int = 0
+    log: TextIO | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.verbose > 0:
             _show_notes(self)
 
+    def set_levels(self, *, verbose: int, quiet: int) -> None:
+        self.verbose, self.quiet = verbose, quiet
+        if verbose > 0 or self.log is not None:
+            _show_notes(self)
+
+    def open_log(self, path: str) -> None:
+        """Append every message to *path* from now on (pip's ``--log``)."""
+        try:
+            # Line-buffered: what was logged before a crash is in the file.
+            self.log = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+        except OSError as exc:
+            raise ConfigError(f"cannot open the log file {path}: {exc.strerror}") from None
+        _show_notes(self)
+
+    def close_log(self) -> None:
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+
+    def _logged(self, prefix: str, message: str) -> None:
+        if self.log is None:
+            return
+        import datetime
+
+        stamp = datetime.datetime.now().isoformat(timespec="milliseconds")
+        for line in escape_controls(message).splitlines() or [""]:
+            self.log.write(f"{stamp} {prefix}{line}\n")
+
     def info(self, message: str) -> None:
+        self._logged("", message)
         if self.quiet < 1:
             click.echo(escape_controls(message))
 
     def detail(self, message: str) -> None:
+        self._logged("", message)
         if self.verbose > 0:
             click.echo(escape_controls(message), err=True)
 
     def warning(self, message: str) -> None:
+        self._logged("WARNING: ", message)
         if self.quiet < 2:
             click.echo(f"WARNING: {escape_controls(message)}", err=True)
 
     def error(self, message: str) -> None:
+        self._logged("ERROR: ", message)
         click.echo(f"ERROR: {escape_controls(message)}", err=True)
 
 
@@ -64,7 +104,8 @@ _notes_to: list[Output] = []
 
 def _show_notes(out: Output) -> None:
     """Print what roost's modules log through *out* (notes as ``-v`` details, warnings as
-    warnings); called only with ``-v``, so a plain run does not import logging."""
+    warnings); called only with ``-v`` or ``--log``, so a plain run does not import
+    logging."""
     import logging
 
     first = not _notes_to

@@ -45,6 +45,9 @@ ENV_LAYER = "environment (ROOST_*)"
 ENV_PREFIX = "ROOST_"
 #: ``ROOST_*`` variables that steer roost itself rather than set an option.
 _NOT_OPTIONS = frozenset({"config-file", "disable-plugin-autoload"})
+#: Set for a run with ``--isolated`` (by :mod:`roost.cli.general_run`); pip_config
+#: reads the same variable.
+ISOLATED_MARKER = "_ROOST_ISOLATED"
 
 LayerValues = dict[str, str | tuple[str, ...]]
 
@@ -61,6 +64,11 @@ def roost_config_path(env: Mapping[str, str] = os.environ) -> Path:
     if explicit:
         return Path(explicit).expanduser()
     return platformdirs.user_config_path("roost") / "config.toml"
+
+
+def isolated(env: Mapping[str, str] = os.environ) -> bool:
+    """Whether this run is ``--isolated``: no variables, no user config file."""
+    return bool(env.get(ISOLATED_MARKER))
 
 
 def cli_layer(cli: Mapping[str, str | tuple[str, ...] | bool | None]) -> SettingsLayer:
@@ -145,10 +153,18 @@ def build_settings(
         None, False and empty values are treated as not given.
     :param manager: asked for lower layers through ``roost_settings_layers``.
     :param env: the environment to read ``ROOST_*`` and ``ROOST_CONFIG_FILE`` from.
+
+    With ``--isolated`` (pip's meaning) the ``ROOST_*`` variables are left out, and so
+    is roost's config file unless ``ROOST_CONFIG_FILE`` names it: pip too still reads
+    the file ``PIP_CONFIG_FILE`` names.
     """
-    layers = [cli_layer(cli), env_layer(env)]
-    config = file_layer(roost_config_path(env), command)
-    if config is not None:
-        layers.append(config)
+    alone = isolated(env)
+    layers = [cli_layer(cli)]
+    if not alone:
+        layers.append(env_layer(env))
+    if not alone or env.get("ROOST_CONFIG_FILE", "").strip():
+        config = file_layer(roost_config_path(env), command)
+        if config is not None:
+            layers.append(config)
     layers.extend(manager.settings_layers(command))
     return Settings(tuple(layer for layer in layers if layer.values))

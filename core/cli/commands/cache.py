@@ -1,4 +1,11 @@
-"""``roost cache``: where the cache is, what it holds, and removing wheels from it."""
+"""``roost cache``: where the cache is, what it holds, and removing wheels from it.
+
+pip's subcommands and formats (``dir``, ``info``, ``list [PATTERN] [--format
+human|abspath]``, ``remove PATTERN``, ``purge``; sizes as pip writes them), over roost's
+cache: downloaded wheels in ``wheels/``, wheels built from sources in ``built/``, and
+their unpacked copies in ``unpacked/``. ``--format`` may come before the subcommand, as
+pip takes it.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +17,20 @@ import click
 
 from roost.errors import ConfigError
 
+#: The folders of the cache that hold wheels (downloaded, and built from sources).
+WHEEL_PARTS = ("wheels", "built")
+FORMATS = ("human", "abspath")
+
 
 def _root(ctx: click.Context, cache_dir: str | None) -> Path:
     from roost.util.cache import cache_root
     from roost.util.settings import build_settings
 
-    cli = {"cache-dir": cache_dir} if cache_dir else {}
+    given = cache_dir or (ctx.parent.params.get("cache_dir") if ctx.parent else None)
+    cli = {"cache-dir": given} if given else {}
     root = cache_root(build_settings("cache", cli, ctx.meta["roost.manager"]))
     if root is None:
-        raise ConfigError("the cache is disabled (no-cache-dir is set)")
+        raise ConfigError("the cache commands have nothing to act on: the cache is disabled")
     return root
 
 
@@ -28,23 +40,57 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def _human(size: float) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.1f} {unit}" if unit != "B" else f"{int(size)} {unit}"
-        size /= 1000
-    return f"{size:.1f} GB"  # pragma: no cover
+def format_size(size: float) -> str:
+    """A size as pip prints it: ``512 bytes``, ``1.5 kB``, ``42 kB``, ``3.1 MB``."""
+    if size > 1000 * 1000:
+        return f"{size / 1000.0 / 1000:.1f} MB"
+    if size > 10 * 1000:
+        return f"{int(size / 1000)} kB"
+    if size > 1000:
+        return f"{size / 1000.0:.1f} kB"
+    return f"{int(size)} bytes"
 
 
 def _wheels(root: Path) -> list[Path]:
-    return sorted(root.glob("wheels/**/*.whl"))
+    return sorted(w for part in WHEEL_PARTS for w in (root / part).glob("**/*.whl"))
+
+
+def _matches(filename: str, pattern: str) -> bool:
+    """pip's rule (a glob over the file name, ``-*.whl`` added to a bare name, ``*.whl``
+    to one with a version), plus: a bare project name matches whatever its spelling."""
+    from packaging.utils import canonicalize_name
+
+    if fnmatch.fnmatchcase(filename, pattern):
+        return True
+    if fnmatch.fnmatchcase(filename, pattern + ("*.whl" if "-" in pattern else "-*.whl")):
+        return True
+    project = filename.split("-", 1)[0]
+    return "*" not in pattern and canonicalize_name(project) == canonicalize_name(pattern)
+
+
+def _drop(wheel: Path, root: Path) -> None:
+    """Remove *wheel* with its digest stamp, then the folders it leaves empty."""
+    wheel.unlink()
+    wheel.with_name(wheel.name + ".sha256").unlink(missing_ok=True)
+    parent = wheel.parent
+    stops = {root, *(root / part for part in WHEEL_PARTS)}
+    while parent not in stops and not any(parent.iterdir()):
+        parent.rmdir()
+        parent = parent.parent
 
 
 def cache_command() -> click.Group:
     option = click.option("--cache-dir", metavar="DIR", help="Cache directory.")
 
     @click.group("cache")
-    def cache() -> None:
+    @click.option(
+        "--format",
+        "list_format",
+        type=click.Choice(FORMATS),
+        help="For list: human (default) or abspath.",
+    )
+    @option
+    def cache(list_format: str | None, cache_dir: str | None) -> None:
         """Inspect and manage roost's cache."""
 
     @cache.command("dir")
@@ -65,23 +111,36 @@ def cache_command() -> click.Group:
             click.echo("(empty)")
             return
         for part in sorted(p for p in root.iterdir() if p.is_dir()):
-            click.echo(f"{part.name + ':':<14}{_human(_size(part)):>10}  {part}")
+            click.echo(f"{part.name + ':':<14}{format_size(_size(part)):>10}  {part}")
         click.echo(f"Number of wheels: {len(_wheels(root))}")
-        click.echo(f"Total size: {_human(_size(root))}")
+        click.echo(f"Total size: {format_size(_size(root))}")
 
     @cache.command("list")
     @click.argument("pattern", default="*")
+    @click.option(
+        "--format",
+        "list_format",
+        type=click.Choice(FORMATS),
+        help="human (default): names and sizes; abspath: one path a line.",
+    )
     @option
     @click.pass_context
-    def list_(ctx: click.Context, pattern: str, cache_dir: str | None) -> None:
-        """Wheels in the cache whose file name matches PATTERN."""
+    def list_(
+        ctx: click.Context, pattern: str, list_format: str | None, cache_dir: str | None
+    ) -> None:
+        """Wheels in the cache whose file name matches PATTERN (a glob or a project)."""
+        chosen = list_format or (ctx.parent.params.get("list_format") if ctx.parent else None)
         found = [w for w in _wheels(_root(ctx, cache_dir)) if _matches(w.name, pattern)]
+        if chosen == "abspath":
+            for wheel in sorted(str(w) for w in found):
+                click.echo(wheel)
+            return
         if not found:
             click.echo("No wheels cached." if pattern == "*" else "Nothing cached.")
             return
         click.echo("Cache contents:\n")
-        for wheel in found:
-            click.echo(f" - {wheel.name} ({_human(wheel.stat().st_size)})")
+        for line in sorted(f" - {w.name} ({format_size(w.stat().st_size)})" for w in found):
+            click.echo(line)
 
     @cache.command("remove")
     @click.argument("pattern")
@@ -91,6 +150,7 @@ def cache_command() -> click.Group:
         """Remove cached wheels whose name matches PATTERN (a project name or glob), and
         their unpacked copies."""
         from roost.store.unpacked import UnpackedStore
+        from roost.util.output import Output
 
         root = _root(ctx, cache_dir)
         found = [w for w in _wheels(root) if _matches(w.name, pattern)]
@@ -98,12 +158,17 @@ def cache_command() -> click.Group:
         # An unpacked copy alone is enough to install a wheel again: it goes too.
         unpacked = [entry for entry, name in store.entries() if _matches(name, pattern)]
         if not found and not unpacked:
-            raise ConfigError(f"no cached wheel matches {pattern!r}")
+            # pip's answer: a warning, and success (nothing to do is not a failure).
+            (ctx.find_object(Output) or Output()).warning(
+                f"no cached wheel matches the pattern {pattern!r}"
+            )
+        removed = 0
         for wheel in found:
-            _drop(wheel)
+            removed += wheel.stat().st_size
+            _drop(wheel, root)
         for entry in unpacked:
             store.remove(entry)
-        click.echo(f"Files removed: {len(found)}")
+        click.echo(f"Files removed: {len(found)} ({format_size(removed)})")
         if unpacked:
             click.echo(f"Unpacked copies removed: {len(unpacked)}")
 
@@ -113,29 +178,13 @@ def cache_command() -> click.Group:
     def purge(ctx: click.Context, cache_dir: str | None) -> None:
         """Remove everything in the cache."""
         root = _root(ctx, cache_dir)
-        removed = 0
+        count = size = 0
         if root.exists():
             for part in root.iterdir():
-                removed += sum(1 for p in part.rglob("*") if p.is_file()) if part.is_dir() else 1
+                files = [p for p in part.rglob("*") if p.is_file()] if part.is_dir() else [part]
+                count += len(files)
+                size += sum(p.stat().st_size for p in files if not p.is_symlink())
                 shutil.rmtree(part) if part.is_dir() else part.unlink()
-        click.echo(f"Files removed: {removed}")
+        click.echo(f"Files removed: {count} ({format_size(size)})")
 
     return cache
-
-
-def _matches(filename: str, pattern: str) -> bool:
-    from packaging.utils import canonicalize_name
-
-    project = filename.split("-", 1)[0]
-    if fnmatch.fnmatch(filename, pattern):
-        return True
-    # A bare project name matches its wheels whatever the spelling, as pip's does.
-    return "*" not in pattern and canonicalize_name(project) == canonicalize_name(pattern)
-
-
-def _drop(wheel: Path) -> None:
-    wheel.unlink()
-    parent = wheel.parent
-    # Entries are folders per wheel; drop a folder left with nothing that matters.
-    if parent.name != "wheels" and not any(parent.iterdir()):
-        parent.rmdir()

@@ -35,9 +35,9 @@ _OPTION_PREFIXES = (
     "--extra-index-url",
     "--use-feature",
 )
-#: The line that separates a ``-r`` file's entries from the rest. Tools that diff
-#: freeze output look for pip's wording, so only the tool's name differs.
-ADDED_HEADER = "## The following requirements were added by roost freeze:"
+#: The line that separates a ``-r`` file's entries from the rest: pip's, word for word,
+#: since CI jobs diff roost's freeze against pip's (and tools look for this line).
+ADDED_HEADER = "## The following requirements were added by pip freeze:"
 
 
 def dev_packages(target: Target) -> frozenset[str]:

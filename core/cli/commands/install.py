@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -14,6 +15,7 @@ from roost.cli.options import (
     requirement_file_options,
     src_option,
 )
+from roost.errors import RoostError
 
 
 def install_command() -> click.Command:
@@ -105,6 +107,25 @@ def install_command() -> click.Command:
         from roost.cli.invocation import invocation
         from roost.flows.install import run_install
 
-        run_install(invocation(ctx, "install"))
+        given = invocation(ctx, "install")
+        if not _names_something(ctx.params):
+            # Requirements files may come from settings (PIP_REQUIREMENT) as well.
+            params = given.params_for(given.settings())
+            if not _names_something(params):
+                raise _nothing_to_install(params.get("find_links") or ())
+        run_install(given)
 
     return install
+
+
+def _names_something(params: dict[str, Any]) -> bool:
+    return any(params.get(key) for key in ("requirements", "editables", "requirement_files"))
+
+
+def _nothing_to_install(find_links: Sequence[str]) -> RoostError:
+    """pip's error (exit status 1) for an install given nothing to install."""
+    if find_links:
+        hint = f'maybe you meant "roost install {" ".join(find_links)}"?'
+    else:
+        hint = 'see "roost help install"'
+    return RoostError(f"You must give at least one requirement to install ({hint})")

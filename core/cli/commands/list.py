@@ -111,12 +111,22 @@ def with_latest(
 
     from roost.errors import NoIndexConfigured
     from roost.index.finder import Finder, no_index_configured_message
+    from roost.index.pip_default import with_pip_default
     from roost.net.client import Client
+    from roost.util.cache import cache_root
 
     manager: Manager = ctx.meta["roost.manager"]
-    sources = manager.index_sources(context.settings)
+    # As install asks: with no index-url configured, the index pip would use, last.
+    sources, search = with_pip_default(
+        manager.index_sources(context.settings),
+        context.settings,
+        context.target,
+        cache_root(context.settings),
+    )
     if not sources:
-        raise NoIndexConfigured(no_index_configured_message())
+        raise NoIndexConfigured(
+            no_index_configured_message(None if search is None else search.explain())
+        )
     with Client(manager, context.settings) as client:
         client.refresh = True  # "newest" includes releases within a page's max-age
         for source in sources:

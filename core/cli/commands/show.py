@@ -13,6 +13,8 @@ from roost.cli.options import python_option
 from roost.util.output import Output
 
 if TYPE_CHECKING:
+    from email.message import Message
+
     from roost.target.installed import InstalledDist
     from roost.types import Target
 
@@ -59,7 +61,7 @@ def describe(
         f"Home-page: {field('Home-page')}",
         f"Author: {field('Author')}",
         f"Author-email: {field('Author-email')}",
-        f"License: {field('License')}",
+        _license_line(meta),
         f"Location: {dist.location}",
     ]
     editable = editable_location(dist)
@@ -88,6 +90,22 @@ def describe(
         else:
             lines += [f"  {path.strip()}" for path in listed]
     return lines
+
+
+def _license_line(meta: Message) -> str:
+    """pip's line: ``License-Expression`` (PEP 639) when metadata 2.4 or later gives one,
+    else ``License``."""
+    expression = str(meta.get("License-Expression", "") or "")
+    if expression and _metadata_version(str(meta.get("Metadata-Version", "") or "")) >= (2, 4):
+        return f"License-Expression: {expression}"
+    return f"License: {meta.get('License', '') or ''}"
+
+
+def _metadata_version(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.strip().split("."))
+    except ValueError:
+        return ()
 
 
 def show_command() -> click.Command:
