@@ -154,3 +154,10 @@ def test_a_malformed_policy_is_an_error_naming_the_file_and_the_key(
     assert f"ERROR: roost-policy: policy file {policy}{expected}" in result.stderr
     assert "Traceback" not in result.stderr
     assert venv.installed() == {}
+
+
+def test_roost_plugins_lists_it_unless_blocked(run_roost: RoostRunner) -> None:
+    listed = run_roost("plugins", check=True)
+    assert any(line.split()[:1] == ["policy"] for line in listed.stdout.splitlines())
+    blocked = run_roost("-p", "no:policy", "plugins", check=True)
+    assert not any(line.split()[:1] == ["policy"] for line in blocked.stdout.splitlines())
