@@ -42,9 +42,13 @@ pytestmark = pytest.mark.skipif(
 
 
 def client(tool: str, *args: str, cwd: Path | None = None) -> str:
+    found = shutil.which(tool) or tool
+    # As roost runs it: the client's own folder first on PATH (Debian's brz takes the
+    # first python3 there, which under nox is the session venv's, without breezy).
+    path = os.pathsep.join((os.path.dirname(os.path.realpath(found)), os.environ["PATH"]))
     done = subprocess.run(
-        [tool, *args], cwd=cwd, env={**os.environ, **CLIENT_ENV}, capture_output=True,
-        text=True, timeout=TIMEOUT, check=False,
+        [found, *args], cwd=cwd, env={**os.environ, **CLIENT_ENV, "PATH": path},
+        capture_output=True, text=True, timeout=TIMEOUT, check=False,
     )  # fmt: skip
     assert done.returncode == 0, f"{tool} {' '.join(args)}:\n{done.stdout}{done.stderr}"
     return done.stdout.strip()
@@ -279,9 +283,13 @@ def test_a_wheel_pinned_to_a_mercurial_node_comes_from_the_cache(
 def pip(python: Path, *args: str, env: dict[str, str]) -> str:
     """The test interpreter's pip acting on *python* (pip's ``--python``); its stdout."""
     command = [sys.executable, "-m", "pip", "--python", str(python), *args]
+    # pip runs the VCS clients as found on PATH, and Debian's brz then needs the
+    # system python3 first there (see client()).
+    path = os.pathsep.join((os.path.dirname(os.path.realpath(shutil.which("bzr") or "/")),
+                            env.get("PATH", os.environ["PATH"])))  # fmt: skip
     result = subprocess.run(
-        command, env=env, cwd=env["HOME"], capture_output=True, text=True, timeout=TIMEOUT,
-        check=False,
+        command, env={**env, "PATH": path}, cwd=env["HOME"], capture_output=True, text=True,
+        timeout=TIMEOUT, check=False,
     )  # fmt: skip
     assert result.returncode == 0, f"pip {' '.join(args)}:\n{result.stdout}{result.stderr}"
     return result.stdout

@@ -160,7 +160,11 @@ class Backend:
                 f"{shown}: installing from {self.name}+ URLs needs the {self.title} client "
                 f"({' or '.join(self.clients)}), which is not on PATH; install {self.packages}"
             )
+        # The client's folder first on PATH: Debian's brz runs the first python3 there,
+        # which in an activated venv lacks breezy.
+        home = os.path.dirname(os.path.realpath(found))
         env = {**os.environ, "LANGUAGE": "C", **self.env}
+        env["PATH"] = home + os.pathsep + env.get("PATH", os.defpath)
         feed = subprocess.DEVNULL if stdin is None else subprocess.PIPE
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             try:
