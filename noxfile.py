@@ -112,7 +112,11 @@ def _lowest_constraints(session: nox.Session) -> Path:
         if len(bounds) != 1:
             session.error(f"pyproject.toml: {line!r} needs exactly one '>=' lower bound")
         pins.append(f"{requirement.name}=={bounds[0]}")
-    path = Path(session.create_tmp()) / "lowest.txt"
+    # Not session.create_tmp(): it points TMPDIR into .nox/, inside this git checkout,
+    # and tests that read "is this folder in a repository?" would then say yes.
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="roost-lowest-")) / "lowest.txt"
     path.write_text("\n".join(pins) + "\n")
     return path
 
