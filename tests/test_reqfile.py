@@ -525,7 +525,7 @@ def test_parse_requirement_line_forms() -> None:
     assert plain.origin == "command line" and plain.hashes == {} and not plain.constraint
     direct = parse_requirement_line("name @ https://h.invalid/name-1.0.tar.gz", "cli")
     assert direct.url == "https://h.invalid/name-1.0.tar.gz"
-    with pytest.raises(RequirementError, match=r"^cli: invalid requirement 'alpha >>'"):
+    with pytest.raises(RequirementError, match=r"^cli: Invalid requirement: 'alpha >>'"):
         parse_requirement_line("alpha >>", "cli")
 
 

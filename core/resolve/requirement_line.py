@@ -205,7 +205,7 @@ def _parse_pep508(text: str, origin: str, shown: str) -> Requirement:
             hint = "\nHint: it looks like a path; does the file or directory exist?"
         elif "=" in text and not re.search(r"~=|==|!=|<=|>=|<|>", text):
             hint = "\nHint: = is not a valid operator; did you mean ==?"
-        fail(origin, f"invalid requirement {shown!r}: {exc}{hint}")
+        fail(origin, f"Invalid requirement: {shown!r}: {exc}{hint}")
     _check_name(requirement.name, origin)
     return requirement
 
@@ -223,7 +223,7 @@ def parse_requirement_line(text: str, origin: str) -> ParsedRequirement:
     try:
         return _parse_requirement(text, origin, shown)
     except (ValueError, LookupError) as exc:  # malformed URLs and paths
-        fail(origin, f"invalid requirement {shown!r}: {exc}")
+        fail(origin, f"Invalid requirement: {shown!r}: {exc}")
 
 
 def _parse_requirement(text: str, origin: str, shown: str) -> ParsedRequirement:
@@ -239,7 +239,7 @@ def _parse_requirement(text: str, origin: str, shown: str) -> ParsedRequirement:
                 fail(origin, f"invalid marker in {shown!r}: {exc}")
     text = text.strip()
     if not text:
-        fail(origin, f"invalid requirement {shown!r}: no project name")
+        fail(origin, f"Invalid requirement: {shown!r}: no project name")
 
     url: str | None = None
     extras: set[str] = set()
