@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from roost.build import vcs
-from roost.build.vcs import checkout, editable_checkout, split_fragment
+from roost.build.editable_vcs import editable_checkout
+from roost.build.vcs import checkout, split_fragment
 from roost.errors import BuildError
 from roost.types import file_url_path, redact_url
 

@@ -17,12 +17,9 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import threading
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from packaging.utils import canonicalize_name
 
 from roost.errors import BuildError
 from roost.types import redact_text, redact_url
@@ -38,9 +35,6 @@ FULL_HASH = re.compile(r"[0-9a-f]{40}")
 #: pip keeps ``${USER}:${TOKEN}@`` in a recorded URL: it names variables, not secrets.
 _ENV_VAR_AUTH = re.compile(r"^\$\{[A-Za-z0-9_-]+\}(:\$\{[A-Za-z0-9_-]+\})?$")
 _SCP_LIKE = re.compile(r"^(\w+@)?([^/:]+):(\w[^:]*)$")
-_PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.I)
-#: Editable checkouts of one run go one at a time: two ``-e`` lines may share a folder.
-_EDITABLE_LOCK = threading.Lock()
 
 
 class ClientMissing(BuildError):
@@ -70,7 +64,7 @@ def _file_url(location: str) -> str:
     return Path(os.path.normpath(location)).as_uri() if os.path.isabs(location) else location
 
 
-def _unquoted(url: str) -> str:
+def unquoted_url(url: str) -> str:
     return urllib.parse.unquote(url).rstrip("/")
 
 
@@ -448,54 +442,3 @@ def checkout(url: str, into: Path) -> Checkout:
     source = parse_vcs_url(url)
     source.backend.clone(source, into)
     return Checkout(into, source, source.backend.commit_id(into, source.shown))
-
-
-def editable_checkout(url: str, *, src_dir: Path, name: str | None) -> Checkout:
-    """Check *url* out into ``<src_dir>/<name>`` for an editable install, as pip does: a
-    checkout of the same repository already there is updated to the URL's revision."""
-    source = parse_vcs_url(url)
-    backend, shown = source.backend, source.shown
-    name = name or source.params.get("egg")
-    if not name:
-        raise BuildError(
-            f"{shown}: an editable install of a VCS URL needs the project's name, which "
-            "names its checkout folder; add #egg=NAME to the URL, or write -e 'NAME @ URL'"
-        )
-    if not _PROJECT_NAME.match(name):
-        raise BuildError(f"{shown}: {name!r} is not a project name")
-    dest = src_dir / canonicalize_name(name)
-    with _EDITABLE_LOCK:
-        if dest.is_dir() and not dest.is_symlink() and any(dest.iterdir()):
-            _check_same_repository(source, dest)
-            backend.update(source, dest)
-            return Checkout(dest, source)
-        if dest.is_symlink() or (dest.exists() and not dest.is_dir()):
-            raise BuildError(f"{shown}: {dest} is in the way of the checkout; move it away")
-        src_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            backend.clone(source, dest)
-        except BaseException:
-            # A half-made checkout would be mistaken for a real one next time.
-            shutil.rmtree(dest, ignore_errors=True)
-            raise
-    return Checkout(dest, source)
-
-
-def _check_same_repository(source: VcsUrl, dest: Path) -> None:
-    backend, shown = source.backend, source.shown
-    where = "pick another folder with --src, or move it away"
-    if not (dest / backend.marker).exists():
-        raise BuildError(
-            f"{shown}: {dest} already exists and is not a {backend.title} checkout; {where}"
-        )
-    try:
-        existing: str | None = backend.remote_url(dest, shown)
-    except (NoRemote, ClientFailed):
-        existing = None
-    # pip's comparison: unquoted, without a trailing slash.
-    if existing is None or _unquoted(existing) != _unquoted(source.repository):
-        came_from = "an unknown repository" if existing is None else redact_url(existing)
-        raise BuildError(
-            f"{shown}: {dest} is a {backend.title} checkout of {came_from}, not of "
-            f"{redact_url(source.repository)}; {where}"
-        )
