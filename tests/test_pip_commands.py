@@ -2,15 +2,12 @@
 and config, each compared with real pip 26.3 on the same environment where the format is
 pip's.
 
-The reference pip is found once per session: ``ROOST_REFERENCE_PIP`` (an interpreter
-whose ``-m pip`` is pip 26.3), else the pip of the interpreter running the tests (nox's
-sessions have pip 26.3), else a fetched ``pip-26.3`` wheel in ``ROOST_TEST_WHEELS``.
-Without one, the tests that compare fail and say so.
+The reference pip is :mod:`tests.support.reference_pip`'s; without one, the tests
+that compare fail and say so.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -27,55 +24,17 @@ from packaging.version import Version
 
 from roost.testing import IndexServer, VenvMaker, WheelMaker
 from roost.testing.wheels import build_sdist
+from tests.support import reference_pip
 from tests.support.envs import run_roost
 
-REFERENCE = "26.3"
 ROOT = Path(__file__).resolve().parents[1]
 PipRunner = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@functools.cache
-def _reference_pip() -> tuple[str, str]:
-    """``("wheel", path)`` or ``("python", interpreter)`` of pip 26.3, else ``("", what was
-    tried)``."""
-    found: list[tuple[str, str, list[str]]] = []
-    named = os.environ.get("ROOST_REFERENCE_PIP")
-    if named:
-        found.append(("python", named, [named, "-m", "pip"]))
-    wheels = Path(os.environ.get("ROOST_TEST_WHEELS") or ROOT / ".test-wheels")
-    for wheel in sorted(wheels.glob(f"pip-{REFERENCE}-*.whl")):
-        found.append(("wheel", str(wheel), [sys.executable, str(wheel / "pip")]))
-    found.append(("python", sys.executable, [sys.executable, "-m", "pip"]))
-    tried = []
-    for kind, where, command in found:
-        done = subprocess.run(
-            [*command, "--version"], capture_output=True, text=True, check=False, timeout=60
-        )
-        if done.stdout.startswith(f"pip {REFERENCE} "):
-            return kind, where
-        tried.append(f"{' '.join(command)}: {(done.stdout or done.stderr).strip()[:60]}")
-    return "", "; ".join(tried)
-
-
-def _pip_command(python: str | Path | None) -> list[str]:
-    """How to run the reference pip on *python*'s environment (pip's own by default)."""
-    kind, where = _reference_pip()
-    if kind == "wheel":
-        # pip runs from its wheel inside the target interpreter, as ``--python`` does.
-        return [str(python or sys.executable), str(Path(where) / "pip")]
-    return [where, "-m", "pip", *(["--python", str(python)] if python else [])]
 
 
 @pytest.fixture
 def pip26(tmp_home: dict[str, str]) -> PipRunner:
     """Run the reference pip: ``pip26(*args, python=None, env=..., cwd=...)``."""
-    kind, tried = _reference_pip()
-    if not kind:
-        pytest.fail(
-            f"these tests compare with pip {REFERENCE}, and none was found ({tried}): put "
-            f"pip-{REFERENCE}-py3-none-any.whl among the test wheels (nox fetches it), or set "
-            f"ROOST_REFERENCE_PIP to an interpreter whose pip is {REFERENCE}"
-        )
+    reference_pip.require()
 
     def run(
         *args: str | Path,
@@ -84,7 +43,7 @@ def pip26(tmp_home: dict[str, str]) -> PipRunner:
         cwd: Path | None = None,
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [*_pip_command(python), *map(str, args)],
+            [*reference_pip.command(python), *map(str, args)],
             env=env or tmp_home,
             cwd=cwd or tmp_home["HOME"],
             capture_output=True,
@@ -570,7 +529,7 @@ def test_cache_formats_patterns_and_sizes(
     from roost.cli.commands.cache import format_size
 
     # Sizes as pip's own function writes them, asked of the reference pip.
-    kind, where = _reference_pip()
+    kind, where = reference_pip.require()
     sizes = [0, 999, 1000, 1001, 9999, 10001, 999_999, 1_000_001, 123_456_789]
     code = (
         "import sys; sys.path[:0] = [p for p in sys.argv[1:2] if p]; "

@@ -21,8 +21,6 @@ pip is 26.3.
 
 from __future__ import annotations
 
-import functools
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -31,15 +29,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import reference_pip
 from tests.support.envs import clean_env, make_venv, run_roost
-from tests.support.fetched import wheels_dir
 from tests.support.index import PackageIndex
 from tests.support.server import IndexServer
 from tests.support.wheels import WheelSpec
 
-#: The pip release roost's output follows.
-PIP_VERSION = "26.3"
-PIP_WHEEL = f"pip-{PIP_VERSION}-py3-none-any.whl"
 #: Lines compared as a set: pip prints them in its resolver's order.
 RESOLUTION_PREFIXES = (
     "Collecting ",
@@ -59,44 +54,6 @@ SUMMARY_PREFIXES = (
     "Would install ",
 )
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
-
-
-@functools.cache
-def reference_pip() -> tuple[str, str]:
-    """``("python", interpreter)`` or ``("wheel", path)`` of pip 26.3: ``ROOST_REFERENCE_PIP``
-    (an interpreter whose ``-m pip`` is pip 26.3), else the wheel among the fetched test
-    wheels, else the tests' own interpreter's pip. ``("", what was tried)`` without one."""
-    tried: list[tuple[str, str, list[str]]] = []
-    named = os.environ.get("ROOST_REFERENCE_PIP")
-    if named:
-        tried.append(("python", named, [named, "-m", "pip"]))
-    wheel = wheels_dir() / PIP_WHEEL
-    tried.append(("wheel", str(wheel), [sys.executable, str(wheel / "pip")]))
-    tried.append(("python", sys.executable, [sys.executable, "-m", "pip"]))
-    said = []
-    for kind, where, command in tried:
-        done = subprocess.run(
-            [*command, "--version"], capture_output=True, text=True, check=False, timeout=60
-        )
-        if done.stdout.startswith(f"pip {PIP_VERSION} "):
-            return kind, where
-        said.append(f"{' '.join(command)}: {(done.stdout or done.stderr).strip()[:60]}")
-    return "", "; ".join(said)
-
-
-def pip_command(venv: Path) -> list[str]:
-    """How to run the reference pip on *venv*; fails (never skips) the test without one."""
-    kind, where = reference_pip()
-    if kind == "wheel":
-        # From its wheel, inside the venv's own interpreter (what pip's --python does).
-        return [str(venv), str(Path(where) / "pip")]
-    if kind == "python":
-        return [where, "-m", "pip", "--python", str(venv)]
-    pytest.fail(
-        f"these tests compare with pip {PIP_VERSION}, and none was found ({where}): nox "
-        f"fetches {PIP_WHEEL} with the other test wheels (TEST_WHEELS in noxfile.py), or "
-        f"set ROOST_REFERENCE_PIP to an interpreter whose pip is {PIP_VERSION}"
-    )
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +126,7 @@ class Side:
     def __call__(self, *args: str) -> Run:
         env = clean_env(self.home)
         if self.tool == "pip":
-            command = [*pip_command(self.venv), *args, "--no-cache-dir"]
+            command = [*reference_pip.command(self.venv), *args, "--no-cache-dir"]
             done = subprocess.run(
                 command,
                 env=env,
