@@ -92,7 +92,10 @@ def run_download(invocation: Invocation) -> None:
             ]
             saved = [f"{file.name}-{file.version}" for file, _future in futures]
             for file, future in futures:
-                _save(future.result(), dest / file.link.filename, out)
+                final = dest / file.link.filename
+                save_copy(
+                    future.result(), final, out, already=f"File was already downloaded {final}"
+                )
             by_wheel = {
                 c.file.link.url: c
                 for c in resolution.candidates
@@ -176,13 +179,19 @@ def _save_source(
     else:
         path, _sha256 = downloader(fetcher, parsed)(url)
         filename = os.path.basename(url.partition("#")[0].rstrip("/"))
-        _save(path, dest / filename, out)
+        final = dest / filename
+        save_copy(path, final, out, already=f"File was already downloaded {final}")
     return [f"{name}-{version}"]
 
 
-def _save(path: Path, final: Path, out: Output) -> None:
-    if final.exists() and final.read_bytes() == path.read_bytes():
-        out.info(f"File was already downloaded {final}")
+def save_copy(path: Path, final: Path, out: Output, *, already: str) -> None:
+    """Copy *path* to *final* unless the same bytes are there already (then say
+    *already*), as pip's download and wheel commands keep an identical file."""
+    import filecmp
+
+    # Compared in chunks: a wheel can be larger than is worth holding in memory twice.
+    if final.exists() and filecmp.cmp(path, final, shallow=False):
+        out.info(already)
     else:
         shutil.copyfile(path, final)
         out.info(f"Saved {final}")

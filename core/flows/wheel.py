@@ -11,6 +11,7 @@ from roost.flows.invocation import Invocation
 
 def run_wheel(invocation: Invocation) -> None:
     """Wheels of the requirements and their dependencies, built or fetched, in ``-w DIR``."""
+    from roost.flows.download import save_copy
     from roost.flows.environment import load_target
     from roost.flows.gather import gather, index_sources, session
     from roost.flows.install import build_stage, lazy_builder
@@ -50,11 +51,7 @@ def run_wheel(invocation: Invocation) -> None:
             for file, future in futures:
                 path = future.result()
                 final = dest / file.link.filename
-                if final.exists() and final.read_bytes() == path.read_bytes():
-                    out.info(f"File was already in {dest}: {final.name}")
-                else:
-                    shutil.copyfile(path, final)
-                    out.info(f"Saved {final}")
+                save_copy(path, final, out, already=f"File was already in {dest}: {final.name}")
                 saved.append(f"{file.name}-{file.version}")
     finally:
         helpers.stop()
