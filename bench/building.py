@@ -128,14 +128,44 @@ def bench_build(
             return dataclasses.replace(sample, returncode=-2, stderr_tail=why)
         return sample
 
+    def run(tool: str, mode: str, run: int) -> tuple[Sample, Path]:
+        if mode == "primed":
+            project, cache = scratch / f"project-{tool}", scratch / f"cache-{tool}"
+            venv = scratch / f"primed-{tool}"
+        elif mode == "cold":
+            project = scratch / f"cold-project-{tool}-{run}"
+            cache = scratch / f"cold-cache-{tool}-{run}"
+            venv = scratch / f"{mode}-{tool}-{run}"
+        else:
+            project, cache = scratch / f"project-{tool}", scratch / f"cache-{tool}"
+            venv = scratch / f"{mode}-{tool}-{run}"
+        return install(tool, project, venv, cache), venv
+
+    return cold_and_warm("build", run, tools=tools, modes=modes, runs=runs, say=say)
+
+
+def cold_and_warm(
+    label: str,
+    install: Callable[[str, str, int], tuple[Sample, Path]],
+    *,
+    tools: list[str],
+    modes: list[str],
+    runs: int,
+    say: Callable[[str], None],
+) -> dict[str, Any]:
+    """Cold and warm runs of a scenario, interleaved across *tools*.
+
+    ``install(tool, mode, run)`` makes one install and returns its sample and the venv
+    it filled; *mode* is ``"primed"`` for the untimed install that fills each tool's
+    warm cache (made first, once per tool, when *modes* has ``warm``), else ``"cold"``
+    or ``"warm"``. Returns ``{mode: {"tools": ..., "ratios": ...}}``.
+    """
     primed: dict[str, Sample] = {}
     if "warm" in modes:
         for tool in tools:
-            cache = scratch / f"cache-{tool}"
-            project, venv = scratch / f"project-{tool}", scratch / f"primed-{tool}"
-            primed[tool] = install(tool, project, venv, cache)
+            primed[tool], _venv = install(tool, "primed", 0)
             state = "ok" if primed[tool].ok else "FAILED"
-            say(f"  build: primed {tool} ({state}, {primed[tool].seconds:.2f} s)")
+            say(f"  {label}: primed {tool} ({state}, {primed[tool].seconds:.2f} s)")
     results: dict[str, Any] = {}
     for mode in modes:
         samples: dict[str, list[Sample]] = {tool: [] for tool in tools}
@@ -147,16 +177,10 @@ def bench_build(
                         skipped("priming install failed:\n" + primed[tool].stderr_tail)
                     )
                     continue
-                if mode == "cold":
-                    project = scratch / f"cold-project-{tool}-{run}"
-                    cache = scratch / f"cold-cache-{tool}-{run}"
-                else:
-                    project, cache = scratch / f"project-{tool}", scratch / f"cache-{tool}"
-                venv = scratch / f"{mode}-{tool}-{run}"
-                sample = install(tool, project, venv, cache)
+                sample, venv = install(tool, mode, run)
                 samples[tool].append(sample)
                 counts[tool].append(installed_count(venv))
-                say(progress_line("build", mode, tool, sample, run=run, runs=runs))
+                say(progress_line(label, mode, tool, sample, run=run, runs=runs))
         summary = {tool: summarise(samples[tool], counts[tool]) for tool in tools}
         results[mode] = {"tools": summary, "ratios": mode_ratios(summary)}
     return results

@@ -31,8 +31,11 @@ BUILD_SET = "build"
 BUILD_SDISTS: tuple[str, ...] = ("docopt",)
 #: Wheels the builds install into their build environments, with their dependencies.
 BUILD_WHEELS: tuple[str, ...] = ("setuptools", "wheel")
+#: The lock scenario (bench/locking.py): installing the lock of LOCK_SET's requirements.
+LOCK_SET = "lock"
+LOCK_OF = "large"
 #: Every set ``--sets`` accepts, in the order they run.
-ALL_SETS: tuple[str, ...] = (*SETS, BUILD_SET)
+ALL_SETS: tuple[str, ...] = (*SETS, BUILD_SET, LOCK_SET)
 
 STAMP = ".complete.json"
 #: What a set folder may hold: wheels, and the sdists of the building set.
@@ -60,7 +63,9 @@ def _pip_download(python: str, dest: Path, *args: str) -> None:
 def download_set(name: str, dest: Path, python: str = sys.executable) -> list[Path]:
     """Make sure ``dest`` holds the files of set *name* for *python*; return them."""
     build = name == BUILD_SET
-    requirements = BUILD_SDISTS + BUILD_WHEELS if build else SETS[name]
+    requirements = (
+        BUILD_SDISTS + BUILD_WHEELS if build else SETS[LOCK_OF if name == LOCK_SET else name]
+    )
     stamp = dest / STAMP
     wanted: dict[str, object] = {
         "requirements": list(requirements),

@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.building import BUILD_MODES, TITLE, bench_build
+from bench.locking import LOCK_MODES, bench_lock
 from bench.measure import Sample, run_measured, skipped
-from bench.prepare import ALL_SETS, BUILD_SDISTS, BUILD_SET, SETS, download_set
+from bench.prepare import ALL_SETS, BUILD_SDISTS, BUILD_SET, LOCK_OF, LOCK_SET, SETS, download_set
 from bench.report import MODES, check_targets, markdown, mode_ratios, progress_line, summarise
 from bench.server import serve
 from bench.static_index import write_index
@@ -181,6 +182,21 @@ def measure_startup(runs: int, env: dict[str, str], cwd: Path) -> dict[str, floa
     return {"roost_s": roost_s, "python_s": python_s, "ratio": roost_s / python_s}
 
 
+#: What the report says the lock set is.
+LOCK_TITLE = (
+    f"installing the lock (pylock.toml, written by roost lock) of "
+    f"{', '.join(f'`{p}`' for p in SETS[LOCK_OF])}: roost sync, uv pip sync, "
+    "pip install -r"
+)
+
+
+def set_requirements(name: str) -> list[str]:
+    """What set *name* installs (for the lock set: what its lock was written for)."""
+    if name == BUILD_SET:
+        return list(BUILD_SDISTS)
+    return list(SETS[LOCK_OF if name == LOCK_SET else name])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Prepare the indexes, run every set, print and write the results."""
     args = parse_args(argv)
@@ -206,10 +222,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "runs": args.runs,
             "versions": {tool: version_of(tool, env) for tool in args.tools},
         },
-        "requirements": {
-            name: list(BUILD_SDISTS if name == BUILD_SET else SETS[name]) for name in args.sets
+        "requirements": {name: set_requirements(name) for name in args.sets},
+        "titles": {
+            name: title
+            for name, title in ((BUILD_SET, TITLE), (LOCK_SET, LOCK_TITLE))
+            if name in args.sets
         },
-        "titles": {BUILD_SET: TITLE} if BUILD_SET in args.sets else {},
         "sets": {},
     }
     if "roost" in args.tools:
@@ -223,6 +241,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _say(f"bench: set {name}: {TITLE}")
                 results["sets"][name] = bench_build(
                     f"{base}/{name}/simple/",
+                    tools=args.tools,
+                    modes=args.modes,
+                    runs=args.runs,
+                    scratch=work / name,
+                    say=_say,
+                )
+                continue
+            if name == LOCK_SET:
+                if not set(args.modes) & set(LOCK_MODES):
+                    _say(f"bench: set {name} skipped: its modes are {', '.join(LOCK_MODES)}")
+                    continue
+                _say(f"bench: set {name}: {LOCK_TITLE}")
+                results["sets"][name] = bench_lock(
+                    f"{base}/{name}/simple/",
+                    set_requirements(name),
                     tools=args.tools,
                     modes=args.modes,
                     runs=args.runs,
