@@ -39,6 +39,9 @@ TEST_WHEELS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     # The pip whose behaviour and output roost's pip-compatibility tests compare with
     # (run from its wheel), pinned so a new pip release cannot move them overnight.
     ("pip==26.3", (PYTHON,), False),
+    # The uv that the lock-file interop tests hand roost's pylock.toml to (its binary is
+    # taken out of the wheel), pinned for the same reason.
+    ("uv==0.13.9", (PYTHON,), False),
 )
 #: Version-control clients the VCS tests drive (git is assumed, as pip assumes it),
 #: as (command, Debian package).
