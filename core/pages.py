@@ -221,6 +221,14 @@ def parse_json_page(data: bytes | str, page_url: str, source: IndexSource) -> li
                 yanked=_json_yanked(entry.get("yanked")),
                 metadata_hashes=_json_metadata(entry),
                 upload_time=_short_text(entry.get("upload-time")),
+                size=_json_size(entry.get("size")),
             )
         )
     return links
+
+
+def _json_size(value: object) -> int | None:
+    """PEP 700's ``size``: a non-negative integer (a bool is no size), else None."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value

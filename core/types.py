@@ -272,6 +272,8 @@ class Link:
     metadata_hashes: Mapping[str, str] | None = None
     #: PEP 700 ``upload-time`` as the JSON page gave it (ISO 8601, UTC), else None.
     upload_time: str | None = None
+    #: PEP 700 ``size`` in bytes as the JSON page gave it, else None (HTML pages give none).
+    size: int | None = None
 
     @property
     def is_wheel(self) -> bool:

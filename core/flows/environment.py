@@ -22,7 +22,7 @@ from packaging.utils import canonicalize_name
 
 from roost.flows.invocation import Invocation
 from roost.target.installed import InstalledDist, scan
-from roost.types import Settings, Target, file_url_path
+from roost.types import Scheme, Settings, Target, file_url_path
 
 #: Names pip never reports (old stdlib back-ports that once had metadata).
 STDLIB_NAMES = frozenset({"python", "wsgiref", "argparse"})
@@ -93,6 +93,18 @@ def with_user_site(target: Target) -> list[str]:
         ]
         position = sites[0] if sites else len(paths)
     paths.insert(position, user_site)
+    return paths
+
+
+def installed_view(target: Target, scheme: Scheme, explicit_location: bool) -> list[str]:
+    """Directories whose distributions count as already installed for this install."""
+    if explicit_location:
+        return list(dict.fromkeys((scheme.purelib, scheme.platlib)))
+    # The cached description of the target may predate its user site folder.
+    paths = with_user_site(target)
+    for extra in (scheme.purelib, scheme.platlib):
+        if extra not in paths:
+            paths.insert(0, extra)
     return paths
 
 

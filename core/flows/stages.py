@@ -31,10 +31,17 @@ if TYPE_CHECKING:
     from roost.install.placement import Placer
     from roost.install.prepare import PlanItem, Unpacker
     from roost.manager import Manager
+    from roost.policy_types import Plan
     from roost.resolve.candidates import Candidate
     from roost.resolve.plan import Resolution
     from roost.store.unpacked import UnpackedStore, UnpackedWheel
     from roost.target.installed import InstalledDist
+
+
+#: What is installed, by normalized name.
+Installed = dict[NormalizedName, "InstalledDist"]
+#: Makes an install's resolution from what is installed.
+Resolver = Callable[[Installed], "Resolution"]
 
 
 # -- the stages ---------------------------------------------------------------------
@@ -102,6 +109,7 @@ def installed_now(
     target: Target, scheme: Scheme, request: InstallRequest
 ) -> dict[NormalizedName, InstalledDist]:
     """What counts as installed already for this install."""
+    from roost.flows.environment import installed_view
     from roost.target.installed import index, scan
 
     if request.ignore_installed:
@@ -127,6 +135,7 @@ def resolve_stage(
     """
     from roost.flows.policy import candidate_filter
     from roost.install.prepare import Unpacker
+    from roost.resolve.candidates import without_requested
     from roost.resolve.resolution_cache import resolve_or_reuse
     from roost.util.cache import cache_root
 
@@ -171,6 +180,7 @@ def resolve_stage(
     )
     for warning in resolution.warnings:
         out.warning(warning)
+    resolution.candidates = without_requested(resolution.candidates, request.policy)
     return resolution if sdists is None else sdists.built(resolution)
 
 
@@ -294,6 +304,7 @@ def install_stage(
     out: Output,
     lines: InstallLines | None = None,
     todo: Sequence[Candidate] = (),
+    removals: Sequence[InstalledDist] = (),
 ) -> list[InstalledDistribution]:
     """One transaction under the environment's lock (recovering a crashed one first).
 
@@ -301,6 +312,7 @@ def install_stage(
     *installed* was read (the view the plan was made for), :class:`EnvironmentChanged`
     is raised before anything is written, and the caller plans again. With *lines*,
     pip's lines for *todo* and for each version replaced are said as it goes.
+    *removals* are removed in the same transaction (``roost sync``).
     """
     from roost.install.execute import install_plan
     from roost.install.lock import env_lock
@@ -331,6 +343,7 @@ def install_stage(
             link_mode=request.link_mode,
             unpacked=unpacked,
             placer=helpers.placer,
+            removals=removals,
         )
 
 
@@ -346,6 +359,8 @@ def resolve_and_install(
     sdists: SourceDistributions | None = None,
     checked: Callable[[list[Candidate]], bool] = lambda _todo: True,
     lines: InstallLines | None = None,
+    resolver: Resolver | None = None,
+    removals: Callable[[Installed, Resolution], list[InstalledDist]] | None = None,
 ) -> list[InstalledDistribution] | None:
     """Read what is installed, resolve, fetch and install: the stages one install goes
     through once. *checked* sees what is still to install before anything is fetched
@@ -355,21 +370,30 @@ def resolve_and_install(
     With *lines* (the user's install), pip's lines are said, and the install goes in
     pip's order. None: nothing was installed.
 
+    *resolver* makes the resolution from what is installed (default: the resolver,
+    :func:`resolve_stage`; a lock file's install gives one that reads the lock).
+    *removals* names, from what is installed and the resolution, the distributions the
+    same transaction removes (``roost sync``); they are asked for before *checked* is called.
+
     :raises EnvironmentChanged: another run changed the environment since it was read.
     """
     from roost.flows.policy import check_plan, check_stored, install_plan
 
     installed = installed_now(target, scheme, request)
-    resolution = resolve_stage(
-        request,
-        net,
-        target=target,
-        installed=installed,
-        helpers=helpers,
-        manager=manager,
-        out=out,
-        sdists=sdists,
-    )
+    if resolver is None:
+        resolution = resolve_stage(
+            request,
+            net,
+            target=target,
+            installed=installed,
+            helpers=helpers,
+            manager=manager,
+            out=out,
+            sdists=sdists,
+        )
+    else:
+        resolution = resolver(installed)
+    gone = [] if removals is None else removals(installed, resolution)
     todo = still_to_install(resolution, request)
     if lines is not None:
         lines.resolved(
@@ -395,10 +419,12 @@ def resolve_and_install(
         out=out,
     )
     check_stored(todo, plan, net.fetcher)
-    if not plan:
+    if not plan and not gone:
         return None
     if helpers.plan_checked:
         public = install_plan(todo, plan, net.fetcher, scheme)
+        if gone:
+            public = with_removals(public, gone)
         check_plan(manager, public, target, request.options)
     return install_stage(
         request,
@@ -412,6 +438,7 @@ def resolve_and_install(
         out=out,
         lines=lines,
         todo=todo,
+        removals=gone,
     )
 
 
@@ -421,6 +448,19 @@ VIEW_ATTEMPTS = 3
 
 class EnvironmentChanged(Exception):
     """What is installed changed between planning and taking the lock."""
+
+
+def with_removals(plan: Plan, gone: Sequence[InstalledDist]) -> Plan:
+    """*plan* with a ``"remove"`` entry for each of *gone*, as ``roost_check_plan``
+    sees a ``roost sync``."""
+    from dataclasses import replace
+
+    from roost.policy_types import PlanEntry
+
+    entries = tuple(
+        PlanEntry(name=dist.name, version=dist.version, action="remove") for dist in gone
+    )
+    return replace(plan, entries=(*plan.entries, *entries))
 
 
 def _signature(installed: dict[NormalizedName, InstalledDist]) -> dict[str, tuple[str, str]]:
@@ -439,20 +479,6 @@ def refusal_message(refusals: list[Refusal]) -> str:
             text += "\n" + "\n".join(f"  - {remedy}" for remedy in refusal.remedies)
         parts.append(text)
     return "\n\n".join(parts)
-
-
-def installed_view(target: Target, scheme: Scheme, explicit_location: bool) -> list[str]:
-    """Directories whose distributions count as already installed for this install."""
-    if explicit_location:
-        return list(dict.fromkeys((scheme.purelib, scheme.platlib)))
-    from roost.flows.environment import with_user_site
-
-    # The cached description of the target may predate its user site folder.
-    paths = with_user_site(target)
-    for extra in (scheme.purelib, scheme.platlib):
-        if extra not in paths:
-            paths.insert(0, extra)
-    return paths
 
 
 def lock_path_for(settings: Settings, scheme: Scheme, out: Output) -> Path:

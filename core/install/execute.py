@@ -23,6 +23,7 @@ from roost.types import InstalledDistribution, InstallEvent, Scheme, Target
 if TYPE_CHECKING:
     from roost.install.placement import Placer
     from roost.store.unpacked import UnpackedWheel
+    from roost.target.installed import InstalledDist
 
 from roost.install.prepare import PlanItem, validate_wheel
 from roost.install.transaction import (
@@ -114,8 +115,11 @@ def install_plan(
     link_mode: str | None = None,
     unpacked: Sequence[UnpackedWheel | None] | None = None,
     placer: Placer | None = None,
+    removals: Sequence[InstalledDist] = (),
 ) -> list[InstalledDistribution]:
-    """Install every item or none. The caller holds the environment's lock.
+    """Install every item or none, and remove every one of *removals* (``roost sync``:
+    distributions the environment no longer holds) in the same transaction, first, so
+    a failure anywhere puts them back too. The caller holds the environment's lock.
 
     Each wheel's METADATA must agree with the metadata the resolver used
     (``PlanItem.index_metadata``). *unpacked* holds each wheel's entry in the store
@@ -141,7 +145,10 @@ def install_plan(
         entries = unpacked
     if placer is None:
         placer = new_placer(link_mode, log, helper=False)
-    labels = ", ".join(f"{item.name} {item.version}" for item in plan)
+    labels = ", ".join(
+        [f"{item.name} {item.version}" for item in plan]
+        + [f"removal of {dist.name} {dist.version}" for dist in removals]
+    )
     step = "preparing the install"
     done: list[InstalledDistribution] = []
     tx: Transaction | None = None
@@ -150,6 +157,13 @@ def install_plan(
         try:
             tx = Transaction(Path(scheme.purelib), f"install of {labels}")
             total = len(plan)
+            for gone, dist in enumerate(removals, 1):
+                old = f"{dist.name} {dist.version}"
+                step = f"removing {old}"
+                log(f"  Removing {old}")
+                tx.note(f"remove {old}")
+                event(InstallEvent("remove", dist.name, dist.version, gone, len(removals)))
+                refused += remove_distribution(dist, scheme, tx)
             for number, item in enumerate(plan, 1):
                 if item.replaces is not None:
                     old = f"{item.replaces.name} {item.replaces.version}"

@@ -104,3 +104,13 @@ class Protected:
 
 def _within(folder: str, roots: set[str]) -> bool:
     return any(folder == root or folder.startswith(root + os.sep) for root in roots)
+
+
+def kept_by_sync(python_version: tuple[int, ...]) -> frozenset[str]:
+    """The distributions ``roost sync`` keeps though the set it syncs to does not name
+    them, as pip-sync keeps its own: pip (and ``roost`` itself, when installed), and
+    below Python 3.12, where venvs are still made with them, setuptools and wheel."""
+    kept = {"pip", "roost"}
+    if tuple(python_version[:2]) < (3, 12):
+        kept |= {"setuptools", "wheel"}
+    return frozenset(kept)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import Requirement
@@ -36,6 +37,13 @@ if TYPE_CHECKING:
 
     from roost.index.finder import FileCandidate, Finder, FindResult
     from roost.store.fetch import Fetcher
+
+#: Versions to pick first when the requirements allow them, per project: ``roost lock``
+#: keeps the pins of the lock it rewrites (pip-compile's rule). Set around a resolution
+#: with :func:`preferring`; no other command sets it, so their resolutions are unchanged.
+PREFERRED_VERSIONS: ContextVar[Mapping[NormalizedName, frozenset[Version]] | None] = ContextVar(
+    "roost_preferred_versions", default=None
+)
 
 #: What the resolver asks about each project's files: the exclusions of every
 #: ``roost_filter_candidates`` implementation (made by the flow, which has the options).
@@ -79,6 +87,8 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
         #: distribution"; and the files they took, by URL, for the lookup they were for.
         self.excluded: dict[NormalizedName, list[Exclusion]] = {}
         self._excluded_urls: dict[NormalizedName, tuple[FindResult, frozenset[str]]] = {}
+        #: Versions to try first (see :data:`PREFERRED_VERSIONS`).
+        self.preferred = PREFERRED_VERSIONS.get() or {}
 
     # -- resolvelib interface ----------------------------------------------------
 
@@ -205,8 +215,9 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
     # -- helpers -----------------------------------------------------------------
 
     def _allows_pre(self, name: str, reqs: Sequence[Req]) -> bool:
-        if self.policy.pre:
-            return True
+        choice = self.policy.allows_prereleases(name)
+        if choice is not None:
+            return choice
         specs = [r.specifier for r in reqs]
         constraint = self.policy.constraints.get(NormalizedName(name))
         if constraint is not None:
@@ -282,6 +293,11 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
                 else:
                     result.append(kept)
                     result.sort(key=lambda c: c.version, reverse=True)
+        preferred = self.preferred.get(key)
+        if preferred:
+            # A kept pin goes first when the requirements still allow it; the rest keep
+            # their order, so a pin they rule out falls back to the newest that fits.
+            result.sort(key=lambda c: c.version not in preferred)
         return result
 
     def _acceptable_files(
@@ -391,7 +407,11 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
             for extra in sorted(candidate.extras - provided):
                 self.warnings.append(f"{base} does not provide the extra '{extra}'")
         requires_python = first_field(meta, "requires-python")
-        if requires_python and candidate.installed is None:
+        if (
+            requires_python
+            and candidate.installed is None
+            and not self.policy.ignore_requires_python
+        ):
             try:
                 spec = SpecifierSet(requires_python)
             except InvalidSpecifier:
@@ -439,6 +459,16 @@ class Provider(AbstractProvider):  # type: ignore[type-arg]
     def marker_ok_for_user(self, req: Requirement) -> bool:
         """Whether a top-level requirement's marker holds for the target."""
         return self._marker_ok(req, frozenset())
+
+
+@contextlib.contextmanager
+def preferring(versions: Mapping[NormalizedName, frozenset[Version]]) -> Iterator[None]:
+    """Resolutions made inside pick *versions* first where the requirements allow."""
+    token = PREFERRED_VERSIONS.set(versions)
+    try:
+        yield
+    finally:
+        PREFERRED_VERSIONS.reset(token)
 
 
 def _excludes(exclusion: Exclusion, file: FileCandidate) -> bool:

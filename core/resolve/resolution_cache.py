@@ -76,6 +76,10 @@ def resolution_key(
     """The key of a resolution of these inputs, or None when it may not be reused."""
     if policy.upgrade or set(lookup_plugins) - _LOOKUP_PLUGINS or not sources:
         return None
+    from roost.resolve.provider import PREFERRED_VERSIONS
+
+    if PREFERRED_VERSIONS.get():
+        return None  # a lock's kept pins change the answer, and no key covers them
     for source in sources:
         parts = urlsplit(source.url)
         if source.kind != "index" or parts.scheme not in ("http", "https") or "@" in parts.netloc:
@@ -106,6 +110,7 @@ def resolution_key(
             policy.force_reinstall,
             policy.pre,
             policy.no_deps,
+            policy.ignore_requires_python,
             sorted(policy.no_binary),
             sorted((str(k), str(v)) for k, v in policy.constraints.items()),
         ],

@@ -97,6 +97,8 @@ class Fetcher:
         )
         #: Extra hashes the user pinned per link URL (``--hash``), checked with the index's.
         self.pinned: dict[str, Mapping[str, tuple[str, ...]]] = {}
+        #: The size in bytes a file must have, per link URL (a lock file's ``size``).
+        self.sizes: dict[str, int] = {}
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -138,7 +140,9 @@ class Fetcher:
         """The sha256 the file of *link* is bound to have, known before fetching it: the
         index's, unless a ``--hash`` pinned for it says otherwise (then None)."""
         digest = link.hashes.get("sha256", "").lower()
-        if not digest:
+        if not digest or link.url in self.sizes:
+            # A file held to a size is fetched (from the wheel cache, if there) so that
+            # its size is checked, not taken from the store by its hash alone.
             return None
         pinned = self.pinned.get(link.url)
         if pinned and digest not in {v.lower() for v in pinned.get("sha256", ())}:
@@ -202,6 +206,7 @@ class Fetcher:
         return self._verified(link, dest, digest)
 
     def _verified(self, link: Link, path: Path, sha256: str) -> Path:
+        self._check_size(link, path)
         with self._lock:
             self.digests[path] = sha256
             ranged = self._range_text.get(link.url)
@@ -214,6 +219,18 @@ class Fetcher:
                 "owner."
             )
         return path
+
+    def _check_size(self, link: Link, path: Path) -> None:
+        expected = self.sizes.get(link.url)
+        if expected is None:
+            return
+        actual = path.stat().st_size
+        if actual != expected:
+            raise HashMismatchError(
+                f"{link.filename} from {redact_url(link.url)} is {actual} bytes, not the "
+                f"{expected} bytes the lock file says. Nothing was installed; someone may "
+                "have tampered with the file or the lock: examine them before trusting them."
+            )
 
     def _check_pinned(self, link: Link, path: Path) -> None:
         pinned = self.pinned.get(link.url)
