@@ -40,7 +40,7 @@ for e in errors:
 
 @hookimpl
 def roost_add_options(command: str) -> list[click.Option]:
-    if command != "install":
+    if command not in {"install", "sync"}:
         return []
     return [
         click.Option(

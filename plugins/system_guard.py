@@ -31,12 +31,17 @@ VENV_USER_REFUSED = (
 )
 USER_SITE_DISABLED = "User site-packages are disabled for this Python."
 #: Commands that change an environment, and how a refusal names what they do.
-GUARDED_COMMANDS = {"install": "install into", "uninstall": "remove packages from"}
+GUARDED_COMMANDS = {
+    "install": "install into",
+    "sync": "install into",
+    "uninstall": "remove packages from",
+}
 
 
 @hookimpl
 def roost_add_options(command: str) -> Sequence[click.Option]:
-    """``--system`` and ``--break-system-packages`` for ``install`` and ``uninstall``."""
+    """``--system`` and ``--break-system-packages`` for the commands that change an
+    environment (``install``, ``sync``, ``uninstall``)."""
     if command not in GUARDED_COMMANDS:
         return []
     return [

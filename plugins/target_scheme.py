@@ -19,12 +19,12 @@ _DIR = click.Path(file_okay=False, dir_okay=True, path_type=str)
 
 @hookimpl
 def roost_add_options(command: str) -> Sequence[click.Option]:
-    """``--target``, ``--prefix`` and ``--root`` for ``install``."""
-    if command != "install":
+    """``--target``, ``--prefix`` and ``--root`` for ``install`` and ``sync``."""
+    if command not in {"install", "sync"}:
         return []
     return [
         click.Option(
-            ["--target", "target_dir"],
+            ["-t", "--target", "target_dir"],
             type=_DIR,
             metavar="DIR",
             help="Install packages flat into DIR (scripts in DIR/bin), not into an environment.",

@@ -20,8 +20,8 @@ from roost.types import InstalledDistribution, Options, Scheme, Target
 
 @hookimpl
 def roost_add_options(command: str) -> Sequence[click.Option]:
-    """``--user`` and ``--no-warn-script-location`` for ``install``."""
-    if command != "install":
+    """``--user`` and ``--no-warn-script-location`` for ``install`` and ``sync``."""
+    if command not in {"install", "sync"}:
         return []
     return [
         click.Option(
@@ -93,8 +93,11 @@ def roost_post_install(
     installed: Sequence[InstalledDistribution],
     options: Options,
 ) -> None:
-    """Warn about scripts installed outside ``PATH`` (for every scheme, as pip does)."""
+    """Warn about scripts installed outside ``PATH`` (for every scheme but ``--target``
+    and ``--prefix``, as pip does: their scripts are for another place or machine)."""
     if options.flag("no_warn_script_location"):
+        return
+    if options.get("target_dir") or options.get("prefix"):
         return
     scripts = [name for dist in installed for name in dist.scripts]
     message = scripts_not_on_path_message(

@@ -249,6 +249,11 @@ def test_path_warning(
     manager.post_install(target, scheme, dists, install_options(no_warn_script_location=True))
     assert capsys.readouterr().err == ""
 
+    # --target and --prefix fill a folder for another place: pip does not warn there.
+    for where in ({"target_dir": str(tmp_path / "t")}, {"prefix": str(tmp_path / "p")}):
+        manager.post_install(target, scheme, dists, install_options(**where))
+        assert capsys.readouterr().err == ""
+
     # On PATH (compared as real paths, so a trailing slash or a symlink does not matter).
     os.makedirs(scheme.scripts)
     (tmp_path / "link").symlink_to(scheme.scripts)
