@@ -25,6 +25,7 @@ from roost.cli.argv import Normalized, normalize
 from roost.cli.general_options import BY_NAME, GENERAL_OPTIONS
 from roost.cli.general_run import GeneralOptionError, from_command_line
 from roost.cli.main import build_group
+from roost.cli.options import long_name
 from roost.manager import Manager
 from tests.support.envs import installed, make_venv, run_roost
 from tests.support.server import IndexServer
@@ -212,9 +213,9 @@ def test_pip_prefixes(
         (["uninstall", "-y", "-q", "six"], ["uninstall", "-y", "six"], (0, 1)),
         (["-q", "install", "-q", "-v", "x"], ["install", "x"], (1, 2)),
         (["install", "-rreqs.txt"], ["install", "-r", "reqs.txt"], (0, 0)),
-        (["install", "-t", "out", "x"], ["install", "--target", "out", "x"], (0, 0)),
-        (["install", "--no-dependencies", "x"], ["install", "--no-deps", "x"], (0, 0)),
-        (["download", "--destination-dir", "d", "x"], ["download", "--dest", "d", "x"], (0, 0)),
+        (["install", "-t", "out", "x"], ["install", "-t", "out", "x"], (0, 0)),
+        (["install", "--no-dependencies", "x"], ["install", "--no-dependencies", "x"], (0, 0)),
+        (["download", "--destination-dir", "d"], ["download", "--destination-dir", "d"], (0, 0)),
         (
             ["install", "--upgrade-strat", "eager"],
             ["install", "--upgrade-strategy", "eager"],
@@ -233,6 +234,25 @@ def test_short_clusters_spellings_and_positions(
     assert norm.args == expected
     run = from_command_line(norm.command, norm.general)
     assert (run.verbose, run.quiet) == counts
+
+
+ALIASES = [
+    (["install", "--no-dependencies"], "no_deps", True, "no-deps"),
+    (["download", "--no-dependencies"], "no_deps", True, "no-deps"),
+    (["download", "--destination-dir", "out"], "dest", "out", "dest"),
+    (["download", "--destination-directory=out"], "dest", "out", "dest"),
+]
+
+
+@pytest.mark.parametrize(("argv", "param", "value", "key"), ALIASES)
+def test_pips_aliases_are_the_commands_own_names(
+    group: click.Group, argv: list[str], param: str, value: object, key: str
+) -> None:
+    """pip's aliases are the click option's own names; the settings key stays the first."""
+    norm, ctx = parse(group, argv)
+    assert norm.args == argv and ctx.params[param] == value
+    (option,) = [p for p in ctx.command.params if p.name == param]
+    assert argv[1].partition("=")[0] in option.opts and long_name(option) == key
 
 
 def test_an_ambiguous_prefix_is_a_usage_error(group: click.Group) -> None:

@@ -277,6 +277,32 @@ def test_an_unreadable_requirements_file_fails_as_with_pip(
     assert said == expected or said.endswith(" (from line 2 of outer.txt)")
 
 
+@pytest.mark.parametrize(
+    ("files", "given"),
+    [
+        ({"req.txt": "leaf-b\nfoo===bar baz\n"}, ("-r", "req.txt")),
+        ({"req.txt": "leaf-b\n./no-such-dir[x\n"}, ("-r", "req.txt")),
+        ({"outer.txt": "-r inner.txt\n", "inner.txt": "\n\nleaf-a >>\n"}, ("-r", "outer.txt")),
+        ({}, ("leaf-a >>",)),
+    ],
+)
+def test_an_invalid_requirement_is_said_as_pip_says_it(
+    tmp_path: Path, server: IndexServer, files: dict[str, str], given: tuple[str, ...]
+) -> None:
+    """pip's "Invalid requirement" lines, with "(from line N of FILE)" after the
+    parser's message for a line of a requirements file (FILE as pip names it)."""
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    [(pip, roost)] = both(tmp_path, ("install", "-i", server.url, *given))
+    assert (pip.returncode, roost.returncode) == (1, 1)
+    ours = roost.stderr.splitlines()
+    theirs = pip.stderr.splitlines()
+    assert ours[0].startswith("ERROR: Invalid requirement: ")
+    # the message, the requirement and the caret line, as pip prints them (the hint
+    # after them is roost's own wording)
+    assert ours[:3] == theirs[:3]
+
+
 def test_install_without_requirements_exits_1(tmp_path: Path, server: IndexServer) -> None:
     [(pip, roost)] = both(tmp_path, ("install", "-i", server.url))
     assert (pip.returncode, roost.returncode) == (1, 1)
@@ -308,3 +334,23 @@ def test_show_prints_the_license_expression_of_metadata_2_4(
     lexpr, lold, _ = (run.stdout.splitlines() for run in runs["roost"])
     assert "License-Expression: MIT OR Apache-2.0" in lexpr and "License: " not in lexpr
     assert "License: BSD" in lold
+
+
+def test_version_after_the_command_is_refused_as_by_pip(tmp_home: dict[str, str]) -> None:
+    """pip reads -V/--version before the command name only: after it, pip says there is
+    no such option (exit 2). roost does the same, and prints its version before."""
+    for argv in (["install", "-V"], ["cache", "-V", "dir"], ["list", "--version"]):
+        pip = subprocess.run(
+            [*reference_pip.command(), *argv],
+            env=tmp_home,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        ours = run_roost(*argv, env=tmp_home)
+        assert (pip.returncode, ours.returncode) == (2, 2), (argv, ours.stderr)
+        assert "no such option" in pip.stderr.lower() and "no such option" in ours.stderr.lower()
+    for argv in (["-V"], ["--version"], ["-q", "-V"], ["-V", "install", "x"]):
+        ours = run_roost(*argv, env=tmp_home)
+        assert ours.returncode == 0 and ours.stdout.startswith("roost "), argv

@@ -452,7 +452,7 @@ def test_bad_requirement_names_file_line_and_text(tmp_path: Path) -> None:
     with pytest.raises(RequirementError) as info:
         parse(tmp_path, "alpha\n# fine\nbeta>=>1\n")
     message = str(info.value)
-    assert "requirements.txt:3" in message
+    assert "(from line 3 of " in message and message.endswith("requirements.txt)")
     assert "beta>=>1" in message
 
 

@@ -307,11 +307,12 @@ BY_KEY: dict[str, GeneralOption] = {option.key: option for option in GENERAL_OPT
 REQUIRE_VENV_COMMANDS = frozenset({"install", "uninstall", "download", "wheel", "lock"})
 
 #: pip's spellings of command options that roost's commands spell otherwise, per
-#: command: each is rewritten to roost's spelling when the command lacks it.
+#: command: each is rewritten to roost's spelling when the command lacks it. A
+#: command's own declaration names pip's aliases where it can (``--no-dependencies``,
+#: ``--destination-dir``); these are the ones declared elsewhere: the shared index
+#: and --src options, and ``-t``, whose ``--target`` the target_scheme plugin adds.
 PIP_SPELLINGS: dict[str, dict[str, str]] = {
     "install": {
-        "-t": "--target",
-        "--no-dependencies": "--no-deps",
         "--only-dependencies": "--only-deps",
         "--pypi-url": "--index-url",
         "--source": "--src",
@@ -319,9 +320,6 @@ PIP_SPELLINGS: dict[str, dict[str, str]] = {
         "--source-directory": "--src",
     },
     "download": {
-        "--destination-dir": "--dest",
-        "--destination-directory": "--dest",
-        "--no-dependencies": "--no-deps",
         "--only-dependencies": "--only-deps",
         "--pypi-url": "--index-url",
         "--source": "--src",

@@ -24,12 +24,14 @@ if TYPE_CHECKING:
 #: their heavy imports inside the callback so ``roost --version`` stays fast.
 COMMANDS = {
     "install": "roost.cli.commands.install:install_command",
+    "sync": "roost.cli.commands.sync:sync_command",
     "uninstall": "roost.cli.commands.uninstall:uninstall_command",
     "list": "roost.cli.commands.list:list_command",
     "freeze": "roost.cli.commands.freeze:freeze_command",
     "show": "roost.cli.commands.show:show_command",
     "check": "roost.cli.commands.check:check_command",
     "download": "roost.cli.commands.download:download_command",
+    "lock": "roost.cli.commands.lock:lock_command",
     "wheel": "roost.cli.commands.wheel:wheel_command",
     "cache": "roost.cli.commands.cache:cache_command",
     "config": "roost.cli.commands.config:config_command",

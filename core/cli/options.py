@@ -167,6 +167,56 @@ def build_options(f: F) -> F:
     return f
 
 
+def foreign_target_options(f: F) -> F:
+    """``--platform``, ``--python-version``, ``--implementation`` and ``--abi``: resolve
+    for another machine (pip's names; ``download``, and ``install`` with ``--target``
+    or ``--dry-run``)."""
+    decorators = [
+        click.option(
+            "--platform",
+            "platforms",
+            multiple=True,
+            metavar="PLATFORM",
+            help="Wheel platform tag to resolve for (repeatable), e.g. manylinux2014_x86_64.",
+        ),
+        click.option(
+            "--python-version",
+            metavar="VERSION",
+            help="Python version to resolve for: 3.12, 312 or 3.12.1.",
+        ),
+        click.option("--implementation", metavar="IMPL", help="cp, pp, ip, jy or py."),
+        click.option("--abi", "abis", multiple=True, metavar="ABI", help="ABI tag (repeatable)."),
+    ]
+    for decorator in reversed(decorators):
+        f = decorator(f)
+    return f
+
+
+def ignore_requires_python_option(f: F) -> F:
+    """``--ignore-requires-python``: candidates' Requires-Python is not checked (pip's)."""
+    return click.option(
+        "--ignore-requires-python",
+        is_flag=True,
+        help="Take distributions whose Requires-Python excludes the target Python.",
+    )(f)
+
+
+def hash_mode_options(f: F) -> F:
+    """``--require-hashes`` and ``--no-require-hashes``, with pip's meaning."""
+    f = click.option(
+        "--no-require-hashes",
+        is_flag=True,
+        help="A --hash in a requirements file does not turn hash-checking mode on (the "
+        "files it names are still checked against it).",
+    )(f)
+    return click.option(
+        "--require-hashes",
+        is_flag=True,
+        help="Hash-checking mode: every requirement pinned with == and given a --hash "
+        "(also on when a requirements file has any --hash).",
+    )(f)
+
+
 def src_option(f: F) -> F:
     """``--src DIR``: where ``-e`` checks VCS URLs out (pip's option, ``PIP_SRC`` too)."""
     return click.option(
@@ -249,3 +299,25 @@ def apply_setting_defaults(ctx: click.Context, settings: Settings) -> dict[str, 
         except click.BadParameter as exc:
             raise click.BadParameter(f"{exc.message} (set in {origin})", param=param) from None
     return params
+
+
+def environment_write_options(f: F) -> F:
+    """How a command that writes an environment waits for its lock and places files:
+    ``--lock-timeout`` and ``--link-mode`` (install and sync)."""
+    decorators = [
+        click.option(
+            "--lock-timeout",
+            type=click.FloatRange(min=0),
+            metavar="SECONDS",
+            help="Give up if another roost run keeps the environment locked this long.",
+        ),
+        click.option(
+            "--link-mode",
+            type=click.Choice(["hardlink", "copy", "symlink"]),
+            help="How files come from the cache's unpacked wheels: hard links (the default; "
+            "copies when the cache is on another filesystem), copies, or symlinks.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        f = decorator(f)
+    return f

@@ -18,7 +18,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from roost.errors import ConfigError
 from roost.flows.invocation import Invocation
 
 if TYPE_CHECKING:
@@ -32,16 +31,21 @@ def run_download(invocation: Invocation) -> None:
     """``roost download``: resolve for the (maybe foreign) target, save the files."""
     from roost.flows.environment import load_target
     from roost.flows.gather import gather, index_sources, session
-    from roost.flows.install import build_stage, lazy_builder
+    from roost.flows.install import build_stage, lazy_builder, refuse_sources
     from roost.flows.policy import candidate_filter
     from roost.flows.request import InstallRequest
     from roost.flows.sdists import SourceDistributions
+    from roost.resolve.candidates import without_requested
     from roost.resolve.plan import resolve
     from roost.target.foreign import foreign_target
 
     manager, out = invocation.manager, invocation.out
     inputs = gather(invocation)
     params = inputs.params
+    if not inputs.requirements:
+        # Requirements files that name nothing: pip makes the folder and saves nothing.
+        Path(params["dest"]).mkdir(parents=True, exist_ok=True)
+        return
     request = InstallRequest.from_gathered(inputs)
     here = load_target(invocation, params, request.settings)
     target = foreign_target(
@@ -53,7 +57,7 @@ def run_download(invocation: Invocation) -> None:
     )
     foreign = target is not here
     if foreign:
-        _refuse_sources(request.requirements)
+        refuse_sources(request.requirements)
     out.detail(f"resolving for Python {target.full_version}, tags like {target.tags[0]}")
     sources = index_sources(manager, request.settings, request.requirements, out, target=here)
     dest = Path(params["dest"]).resolve()
@@ -84,7 +88,17 @@ def run_download(invocation: Invocation) -> None:
             )
             for warning in resolution.warnings:
                 out.warning(warning)
+            resolution.candidates = without_requested(resolution.candidates, request.policy)
             built = set(request.direct_urls)
+            if request.hashed:
+                from roost.resolve.hash_mode import check_hashed, check_pinned
+
+                # Before anything is saved: a file no --hash vouches for is not kept.
+                check_pinned(request.requirements)
+                check_hashed(
+                    [c for c in resolution.candidates if c.file and c.file.link.url not in built],
+                    net.fetcher,
+                )
             futures = [
                 (c.file, net.fetcher.wheel(c.file.link))
                 for c in resolution.candidates
@@ -112,19 +126,6 @@ def run_download(invocation: Invocation) -> None:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     out.info("Successfully downloaded " + " ".join(saved))
-
-
-def _refuse_sources(requirements: list[ParsedRequirement]) -> None:
-    from roost.flows.builds import needs_build
-
-    for parsed in requirements:
-        if needs_build(parsed):
-            raise ConfigError(
-                f"{parsed.origin}: {parsed.line} must be built to learn its dependencies, "
-                "and a build runs for this machine, not for the --platform, "
-                "--python-version, --implementation or --abi asked for. Download it "
-                "without those options, or name a wheel."
-            )
 
 
 def _check_out(

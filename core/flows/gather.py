@@ -5,15 +5,13 @@ index sources, and one HTTP client, finder and fetcher for the run."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import click
-
-from roost.errors import ConfigError, NoIndexConfigured
+from roost.errors import ConfigError, NoIndexConfigured, RoostError
 from roost.types import IndexSource, Settings, SettingsLayer, Target, redact_text
 
 if TYPE_CHECKING:
@@ -60,18 +58,24 @@ def reqfile_layer(files: list[RequirementsFile], settings: Settings) -> Settings
             values["no-index"] = "1"
         if parsed.pre:
             values["pre"] = "1"
-        if parsed.require_hashes:
+        # A file's own --require-hashes line; the mode a --hash turns on is decided
+        # later (require_hashes), since --no-require-hashes can keep it off.
+        if parsed.require_hashes and not any(r.hashes for r in parsed.requirements):
             values["require-hashes"] = "1"
+        if "no-require-hashes" in parsed.options:
+            values["no-require-hashes"] = "1"
     return SettingsLayer("requirements files", values) if values else None
 
 
 def gather(invocation: Invocation) -> Gathered:
     """Settings, requirements and constraints of the command, as the user gave them."""
+    from roost.flows.groups import group_requirements, only_deps
     from roost.resolve.reqfile import parse_requirements_file
     from roost.resolve.requirement_line import parse_editable, parse_requirement_line
 
     settings = invocation.settings()
     params = invocation.params_for(settings)
+    only_deps(params)  # refused beside -r and --group before either is read, as pip does
     # Requirements files can carry index options, so read them before the sources.
     files = [parse_requirements_file(path) for path in params.get("requirement_files", ())]
     layer = reqfile_layer(files, settings)
@@ -81,6 +85,8 @@ def gather(invocation: Invocation) -> Gathered:
     requirements = [
         parse_requirement_line(text, "command line") for text in params.get("requirements", ())
     ]
+    # PEP 735 groups (--group) join the command line's requirements, as in pip.
+    requirements.extend(group_requirements(params.get("groups", ())))
     requirements.extend(
         parse_editable(text, "command line") for text in params.get("editables", ())
     )
@@ -89,9 +95,22 @@ def gather(invocation: Invocation) -> Gathered:
     constraints = [r for parsed in files for r in parsed.requirements if r.constraint]
     for path in tuple(params.get("constraint_files", ())) + settings.get_list("constraint"):
         constraints.extend(parse_requirements_file(path, constraint=True).requirements)
-    if not requirements:
-        raise click.UsageError("give at least one requirement, or -r FILE")
+    if not (requirements or params.get("requirement_files")):
+        raise nothing_named(invocation.command, params.get("find_links") or ())
     return Gathered(settings, params, requirements, constraints, files)
+
+
+def nothing_named(command: str, find_links: Sequence[str]) -> RoostError:
+    """pip's error (exit status 1) for a command given no requirement at all.
+
+    Requirements files that name nothing (only comments) are not this: as with pip,
+    the command then does nothing and succeeds.
+    """
+    if find_links:
+        hint = f'maybe you meant "roost {command} {" ".join(find_links)}"?'
+    else:
+        hint = f'see "roost help {command}"'
+    return RoostError(f"You must give at least one requirement to {command} ({hint})")
 
 
 def index_sources(
@@ -212,6 +231,7 @@ def session(
                     sources,
                     target,
                     strategy=params.get("index_strategy") or "first-index",
+                    ignore_requires_python=bool(params.get("ignore_requires_python")),
                 )
                 yield Session(client, finder, fetcher, downloads)
             finally:

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from roost.errors import InstallError
+from roost.errors import ConfigError, InstallError
 from roost.flows.request import InstallRequest
 from roost.flows.stages import (
     VIEW_ATTEMPTS,
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from roost.flows.gather import Session
     from roost.flows.invocation import Invocation
     from roost.manager import Manager
+    from roost.resolve.requirement_line import ParsedRequirement
     from roost.store.fetch import Fetcher
     from roost.types import Target
     from roost.util.output import Output
@@ -46,18 +47,33 @@ def run_install(invocation: Invocation) -> None:
 
     manager, out = invocation.manager, invocation.out
     inputs = gather(invocation)
+    if not inputs.requirements:
+        return  # requirements files that name nothing: nothing to do, as with pip
     request = InstallRequest.from_gathered(inputs)
+    foreign = for_another_machine(inputs.params, request)
     # Made before sources are built: pip's lines name them as the user wrote them.
     lines = InstallLines(request.requirements, out)
     helpers = Helpers.start(request, out)
     if helpers.placer is not None:
         invocation.on_close(helpers.placer.close)
-    target = load_target(invocation, inputs.params, request.settings)
+    here = load_target(invocation, inputs.params, request.settings)
+    target = here
+    if foreign:
+        from roost.target.foreign import foreign_target
+
+        target = foreign_target(
+            here,
+            platforms=inputs.params.get("platforms") or (),
+            python_version=inputs.params.get("python_version"),
+            implementation=inputs.params.get("implementation"),
+            abis=inputs.params.get("abis") or (),
+        )
+        out.detail(f"resolving for Python {target.full_version}, tags like {target.tags[0]}")
     scheme = choose_scheme(manager, target, request)
     out.detail(f"target: {target.executable} (Python {target.full_version})")
     out.detail(f"scheme: {scheme.name}: {scheme.purelib}")
     recover_interrupted(request, scheme, out)
-    sources = index_sources(manager, request.settings, request.requirements, out, target=target)
+    sources = index_sources(manager, request.settings, request.requirements, out, target=here)
     scratch = Path(tempfile.mkdtemp(prefix="roost-build-"))
     with session(manager, request.settings, sources, target, params=inputs.params, out=out) as net:
         try:
@@ -67,7 +83,9 @@ def run_install(invocation: Invocation) -> None:
                 request, manager=manager, target=target, net=net, out=out, scratch=scratch
             )
             request = build_stage(request, inputs.params, builder=builder, fetcher=net.fetcher)
-            sdists = SourceDistributions(builder, net.fetcher, scratch)
+            # Another machine's sdists cannot be built here (pip asks for
+            # --only-binary=:all: or --no-deps then): only wheels are candidates.
+            sdists = None if foreign else SourceDistributions(builder, net.fetcher, scratch)
             for _attempt in range(VIEW_ATTEMPTS):
                 try:
                     done = resolve_and_install(
@@ -102,7 +120,45 @@ def run_install(invocation: Invocation) -> None:
     if done is None:
         return
     manager.post_install(target, scheme, done, request.options)
+    if request.warn_conflicts:
+        from roost.flows.check import warn_after_install
+
+        warn_after_install(
+            done, target, scheme, explicit_location=request.explicit_location, out=out
+        )
     lines.installed(done)
+
+
+#: The options that describe another machine, as the command line spells them.
+FOREIGN_OPTIONS = "--platform, --python-version, --implementation and --abi"
+
+
+def for_another_machine(params: dict[str, Any], request: InstallRequest) -> bool:
+    """Whether the install resolves for another machine, once pip's conditions hold:
+    nothing may need building here (``--only-binary=:all:`` without ``--no-binary``,
+    or ``--no-deps``), and nothing is installed into this environment (``--target``,
+    or ``--dry-run``).
+
+    :raises ConfigError: one of them does not hold.
+    """
+    if not any(
+        params.get(key) for key in ("platforms", "python_version", "implementation", "abis")
+    ):
+        return False
+    policy = request.policy
+    if not policy.no_deps and (policy.only_binary != {"*"} or policy.no_binary):
+        raise ConfigError(
+            f"{FOREIGN_OPTIONS} describe another machine, and sources cannot be built "
+            "here for it: add --only-binary=:all: (and no --no-binary), or --no-deps"
+        )
+    if not request.dry_run and not params.get("target_dir"):
+        raise ConfigError(
+            f"{FOREIGN_OPTIONS} describe another machine: what is resolved for it can go "
+            "only into a --target DIR (or be shown with --dry-run), not into this "
+            "environment"
+        )
+    refuse_sources(request.requirements)
+    return True
 
 
 def lazy_builder(
@@ -156,3 +212,16 @@ def build_stage(
         requirements=built.requirements,
         direct_urls={**request.direct_urls, **built.direct_urls},
     )
+
+
+def refuse_sources(requirements: list[ParsedRequirement]) -> None:
+    from roost.flows.builds import needs_build
+
+    for parsed in requirements:
+        if needs_build(parsed):
+            raise ConfigError(
+                f"{parsed.origin}: {parsed.line} must be built to learn its dependencies, "
+                "and a build runs for this machine, not for the --platform, "
+                "--python-version, --implementation or --abi asked for. Leave those "
+                "options out, or name a wheel."
+            )

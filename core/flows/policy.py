@@ -24,17 +24,45 @@ if TYPE_CHECKING:
 
     from roost.install.prepare import PlanItem
     from roost.manager import Manager
+    from roost.policy_types import CandidateInfo, Exclusion
     from roost.resolve.candidates import Candidate
     from roost.resolve.provider import CandidateFilter
     from roost.store.fetch import Fetcher
-    from roost.types import Link, Options, Scheme, Target
+    from roost.types import Link, NormalizedName, Options, Scheme, Target
 
 
 def candidate_filter(manager: Manager, options: Options) -> CandidateFilter | None:
-    """The plugins' ``roost_filter_candidates``, for the resolver; None without any."""
-    if not manager.implementers("roost_filter_candidates"):
+    """What takes candidates away before the resolver sees them, for the resolver: the
+    upload cut-off (``--uploaded-prior-to``/``--exclude-newer``) and ``--only-final``,
+    then the plugins' ``roost_filter_candidates``. None when nothing filters.
+
+    The options' own filters go through the same path as the plugins', so "no matching
+    distribution" lists what they took away and why; and, as with any filter, the
+    resolution is neither reused nor kept (a cut-off of P7D moves every day).
+    """
+    from roost.resolve.release_policy import (
+        choices_from_params,
+        cutoff_from_params,
+        release_exclusions,
+    )
+
+    params = options.values
+    cutoff = cutoff_from_params(params)
+    choices = choices_from_params(params)
+    plugins = bool(manager.implementers("roost_filter_candidates"))
+    # --all-releases excludes nothing, but is no part of a kept resolution's key: being
+    # a filter keeps such a resolution from being reused or kept.
+    per_project = bool(params.get("all_releases") or params.get("only_final"))
+    if cutoff is None and not per_project and not plugins:
         return None
-    return lambda project, candidates: manager.filter_candidates(project, candidates, options)
+
+    def exclude(project: NormalizedName, candidates: Sequence[CandidateInfo]) -> list[Exclusion]:
+        found = release_exclusions(candidates, cutoff=cutoff, choices=choices)
+        if plugins:
+            found += manager.filter_candidates(project, candidates, options)
+        return found
+
+    return exclude
 
 
 def download_check(manager: Manager, options: Options) -> Callable[[Link, Path], None] | None:

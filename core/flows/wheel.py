@@ -22,6 +22,10 @@ def run_wheel(invocation: Invocation) -> None:
     manager, out = invocation.manager, invocation.out
     inputs = gather(invocation)
     params = inputs.params
+    if not inputs.requirements:
+        # pip's wheel with a requirements file naming nothing: the folder, nothing else.
+        Path(params["wheel_dir"]).mkdir(parents=True, exist_ok=True)
+        return
     request = InstallRequest.from_gathered(inputs)
     target = load_target(invocation, params, request.settings)
     sources = index_sources(manager, request.settings, request.requirements, out, target=target)

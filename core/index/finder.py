@@ -121,8 +121,10 @@ def _tag_text(filename: str) -> str:
 class _Evaluator:
     """Checks links against one target; built once per finder."""
 
-    def __init__(self, target: Target) -> None:
+    def __init__(self, target: Target, *, ignore_requires_python: bool = False) -> None:
         self.target = target
+        #: ``--ignore-requires-python``: files are taken whatever Python they ask for.
+        self.ignore_requires_python = ignore_requires_python
         self.ranks: dict[str, int] = {}
         for rank, tag in enumerate(target.tags):
             self.ranks.setdefault(tag, rank)
@@ -151,7 +153,9 @@ class _Evaluator:
             return "not a wheel or sdist"
         if name != project:
             return f"name does not match: the file is for {name!r}, not {project!r}"
-        reason = self._python_mismatch(link.requires_python)
+        reason = (
+            None if self.ignore_requires_python else self._python_mismatch(link.requires_python)
+        )
         if reason:
             return reason
         return FileCandidate(link, project, version, is_wheel, rank)
@@ -215,6 +219,7 @@ class Finder:
         target: Target,
         *,
         strategy: str = "first-index",
+        ignore_requires_python: bool = False,
     ) -> None:
         if strategy not in STRATEGIES:
             raise ConfigError(
@@ -225,7 +230,7 @@ class Finder:
         self.sources = tuple(sources)
         self.target = target
         self.strategy = strategy
-        self._evaluator = _Evaluator(target)
+        self._evaluator = _Evaluator(target, ignore_requires_python=ignore_requires_python)
         self._results: dict[NormalizedName, FindResult] = {}
         self._failures: dict[NormalizedName, RoostError] = {}
         self._locks: dict[NormalizedName, threading.Lock] = {}

@@ -11,11 +11,14 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from roost.resolve.release_policy import ReleaseChoices
 from roost.target.installed import InstalledDist
 from roost.types import NormalizedName, redact_url
 from roost.util.output import one_line
 
 if TYPE_CHECKING:
+    import datetime
+
     from roost.index.finder import FileCandidate
 
 
@@ -86,6 +89,29 @@ class Policy:
     only_binary: frozenset[str] = frozenset()
     #: ``--prefer-binary``: any wheel ranks above a newer sdist.
     prefer_binary: bool = False
+    #: ``--all-releases``/``--only-final``: pre-releases allowed or refused per project.
+    releases: ReleaseChoices = field(default_factory=ReleaseChoices)
+    #: ``--uploaded-prior-to``/``--exclude-newer``: files uploaded at or after this
+    #: moment are excluded (by the candidate filter, which says so).
+    uploaded_before: datetime.datetime | None = None
+    #: ``--only-deps``: the requested projects' dependencies, not the projects.
+    only_deps: bool = False
+    #: ``--ignore-requires-python``: no candidate is refused for its Requires-Python
+    #: (neither the index's ``data-requires-python`` nor the metadata's).
+    ignore_requires_python: bool = False
+
+    def allows_prereleases(self, name: str) -> bool | None:
+        """True or False when ``--pre``, ``--all-releases`` or ``--only-final`` decide
+        for *name*; None when its requirements' specifiers do."""
+        return True if self.pre else self.releases.allows_prereleases(name)
+
+
+def without_requested(candidates: Sequence[Candidate], policy: Policy) -> list[Candidate]:
+    """*candidates* less the projects the user named, with ``--only-deps`` (pip drops
+    them after resolving, even where one named project depends on another)."""
+    if not policy.only_deps:
+        return list(candidates)
+    return [c for c in candidates if c.name not in policy.requested]
 
 
 def valid_version(text: str) -> bool:

@@ -95,6 +95,19 @@ def fail(origin: str, message: str) -> NoReturn:
     raise RequirementError(f"{origin}: {message}" if origin else message)
 
 
+def _invalid(origin: str, shown: str, detail: str, hint: str = "") -> NoReturn:
+    """pip's "Invalid requirement" error, which scripts grep for: unprefixed for the
+    command line, and for a line of a file with pip's "(from line N of FILE)" after the
+    parser's message (before any hint)."""
+    message = f"Invalid requirement: {shown!r}: {detail}"
+    where, colon, number = origin.rpartition(":")
+    if colon and where and number.isdigit():
+        raise RequirementError(f"{message} (from line {number} of {where}){hint}")
+    if origin == "command line":
+        raise RequirementError(message + hint)
+    fail(origin, message + hint)
+
+
 def _shorten(text: str) -> str:
     """The start of *text*, for a message about text too long to show whole."""
     return text if len(text) <= _SHOWN_LENGTH else text[:_SHOWN_LENGTH] + "..."
@@ -205,7 +218,7 @@ def _parse_pep508(text: str, origin: str, shown: str) -> Requirement:
             hint = "\nHint: it looks like a path; does the file or directory exist?"
         elif "=" in text and not re.search(r"~=|==|!=|<=|>=|<|>", text):
             hint = "\nHint: = is not a valid operator; did you mean ==?"
-        fail(origin, f"Invalid requirement: {shown!r}: {exc}{hint}")
+        _invalid(origin, shown, str(exc), hint)
     _check_name(requirement.name, origin)
     return requirement
 
@@ -223,7 +236,7 @@ def parse_requirement_line(text: str, origin: str) -> ParsedRequirement:
     try:
         return _parse_requirement(text, origin, shown)
     except (ValueError, LookupError) as exc:  # malformed URLs and paths
-        fail(origin, f"Invalid requirement: {shown!r}: {exc}")
+        _invalid(origin, shown, str(exc))
 
 
 def _parse_requirement(text: str, origin: str, shown: str) -> ParsedRequirement:
@@ -239,7 +252,7 @@ def _parse_requirement(text: str, origin: str, shown: str) -> ParsedRequirement:
                 fail(origin, f"invalid marker in {shown!r}: {exc}")
     text = text.strip()
     if not text:
-        fail(origin, f"Invalid requirement: {shown!r}: no project name")
+        _invalid(origin, shown, "no project name")
 
     url: str | None = None
     extras: set[str] = set()

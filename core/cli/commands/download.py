@@ -16,10 +16,14 @@ import click
 from roost.cli.options import (
     build_options,
     cache_options,
+    foreign_target_options,
+    hash_mode_options,
+    ignore_requires_python_option,
     index_options,
     python_option,
     requirement_file_options,
 )
+from roost.cli.release_options import group_options, release_options
 
 
 def download_command() -> click.Command:
@@ -29,26 +33,17 @@ def download_command() -> click.Command:
     @click.option(
         "-d",
         "--dest",
+        "--destination-dir",
+        "--destination-directory",
         "dest",
         default=".",
         metavar="DIR",
         show_default=True,
         help="Where to save the files.",
     )
-    @click.option(
-        "--platform",
-        "platforms",
-        multiple=True,
-        metavar="PLATFORM",
-        help="Wheel platform tag to download for (repeatable), e.g. manylinux2014_x86_64.",
-    )
-    @click.option(
-        "--python-version",
-        metavar="VERSION",
-        help="Python version to download for: 3.12, 312 or 3.12.1.",
-    )
-    @click.option("--implementation", metavar="IMPL", help="cp, pp, ip, jy or py.")
-    @click.option("--abi", "abis", multiple=True, metavar="ABI", help="ABI tag (repeatable).")
+    @foreign_target_options
+    @ignore_requires_python_option
+    @hash_mode_options
     @click.option(
         "--only-binary",
         "only_binary",
@@ -70,8 +65,12 @@ def download_command() -> click.Command:
         is_flag=True,
         help="Prefer an older wheel to a newer sdist.",
     )
-    @click.option("--no-deps", is_flag=True, help="Do not download dependencies.")
+    @click.option(
+        "--no-deps", "--no-dependencies", is_flag=True, help="Do not download dependencies."
+    )
     @click.option("--pre", is_flag=True, help="Allow pre-releases.")
+    @release_options
+    @group_options
     @cache_options
     @python_option
     @index_options

@@ -10,7 +10,7 @@ uses; a version counts when one of its files fits the target (tags, Requires-Pyt
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -29,60 +29,6 @@ if TYPE_CHECKING:
 ACTIONS = ("versions",)
 
 
-def release_choices(all_releases: Iterable[str], only_final: Iterable[str]) -> dict[str, bool]:
-    """pip's ``--all-releases``/``--only-final`` values as ``{name or ":all:": allowed}``.
-
-    Each value is ``:all:``, ``:none:`` or comma-separated names; a later value of either
-    option overrides an earlier one for the same name (all of ``--all-releases`` is
-    read before ``--only-final``).
-    """
-    from packaging.utils import canonicalize_name
-
-    choices: dict[str, bool] = {}
-    for allowed, values in ((True, all_releases), (False, only_final)):
-        for value in values:
-            for name in value.split(","):
-                if name == ":none:":
-                    for key in [k for k, v in choices.items() if v is allowed]:
-                        del choices[key]
-                elif name == ":all:":
-                    choices = {":all:": allowed}
-                elif name:
-                    choices[canonicalize_name(name)] = allowed
-    return choices
-
-
-def prereleases_allowed(name: str, choices: dict[str, bool]) -> bool:
-    from packaging.utils import canonicalize_name
-
-    return choices.get(canonicalize_name(name), choices.get(":all:", False))
-
-
-def uploaded_before(text: str, now: datetime.datetime | None = None) -> datetime.datetime:
-    """``--uploaded-prior-to``: an ISO 8601 moment (local time when it names no zone) or
-    ``P<n>D``, n days before now."""
-    import datetime
-    import re
-
-    now = now or datetime.datetime.now(datetime.timezone.utc)
-    days = re.fullmatch(r"P(\d+)D", text.strip(), re.ASCII)
-    if days:
-        return now - datetime.timedelta(days=int(days.group(1)))
-    stripped = text.strip()
-    # Python 3.10's fromisoformat takes no "Z" suffix.
-    if stripped.endswith(("Z", "z")):
-        stripped = stripped[:-1] + "+00:00"
-    try:
-        moment = datetime.datetime.fromisoformat(stripped)
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r} is neither an ISO 8601 date and time (2024-01-31T00:00:00Z) nor a "
-            "number of days (P7D)",
-            param_hint="--uploaded-prior-to",
-        ) from None
-    return moment if moment.tzinfo else moment.astimezone()
-
-
 def _file_version(link: Link) -> Version | None:
     from packaging.utils import parse_sdist_filename, parse_wheel_filename
 
@@ -99,6 +45,7 @@ def usable_versions(
 ) -> set[Version]:
     """The versions with a file the options allow (yanked files never count)."""
     from roost.resolve.candidates import binary_policy
+    from roost.resolve.release_policy import uploaded_too_late
 
     only_binary = binary_policy(params.get("only_binary") or ())
     no_binary = binary_policy(params.get("no_binary") or ())
@@ -121,16 +68,9 @@ def usable_versions(
             continue
         if sdists_only and is_wheel:
             continue
-        if before is not None and not link.url.startswith("file:"):
-            uploaded = link.uploaded
-            if uploaded is None:
-                raise RoostError(
-                    f"--uploaded-prior-to needs upload times, and {link.source.display} "
-                    f"gives none for {link.filename} (PEP 700 upload-time, on the JSON "
-                    "pages of the simple API)"
-                )
-            if uploaded >= before:
-                continue
+        # The cut-off that install uses, and its error for a file with no upload time.
+        if before is not None and uploaded_too_late(link, before):
+            continue
         found.add(version)
     return found
 
@@ -216,7 +156,13 @@ def _selection_options(f: Any) -> Any:
         click.option(
             "--uploaded-prior-to",
             metavar="WHEN",
-            help="Only files uploaded before WHEN: ISO 8601, or P<n>D for n days ago.",
+            help="Only files uploaded before WHEN: an ISO 8601 date and time (local time "
+            "without a zone), or a duration before now (P7D, PT12H, '1 week').",
+        ),
+        click.option(
+            "--exclude-newer",
+            metavar="WHEN",
+            help="uv's spelling of --uploaded-prior-to (a bare date includes that day).",
         ),
         click.option(
             "--refresh-package",
@@ -260,18 +206,15 @@ def versions_of(ctx: click.Context, name: str) -> None:
     from roost.flows.gather import index_sources
     from roost.index.finder import Finder
     from roost.net.client import Client
+    from roost.resolve.release_policy import choices_from_params, cutoff_from_params
     from roost.target.foreign import foreign_target
     from roost.util.output import Output
 
     out = ctx.find_object(Output) or Output()
     context = load_context(invocation(ctx, "index"))
     params = context.params
-    if params["pre"] and (params["all_releases"] or params["only_final"]):
-        raise click.UsageError("--pre cannot be combined with --all-releases or --only-final")
-    choices = release_choices(
-        (":all:",) if params["pre"] else params["all_releases"], params["only_final"]
-    )
-    before = uploaded_before(params["uploaded_prior_to"]) if params["uploaded_prior_to"] else None
+    choices = choices_from_params(params)
+    before = cutoff_from_params(params)
     target = foreign_target(
         context.target,
         platforms=params["platforms"],
@@ -297,7 +240,8 @@ def versions_of(ctx: click.Context, name: str) -> None:
             strategy=params.get("index_strategy") or "first-index",
         )
         found = usable_versions(finder.find(name), params, before)
-    if not prereleases_allowed(name, choices):
+    # pip's listing counts pre-releases only when an option allows them for NAME.
+    if choices.allows_prereleases(name) is not True:
         found = {version for version in found if not version.is_prerelease}
     if not found:
         raise NoMatchingDistribution(f"No matching distribution found for {name}")

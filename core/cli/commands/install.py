@@ -10,11 +10,16 @@ import click
 from roost.cli.options import (
     build_options,
     cache_options,
+    environment_write_options,
+    foreign_target_options,
+    hash_mode_options,
+    ignore_requires_python_option,
     index_options,
     python_option,
     requirement_file_options,
     src_option,
 )
+from roost.cli.release_options import group_options, release_options
 from roost.errors import RoostError
 
 
@@ -50,21 +55,23 @@ def install_command() -> click.Command:
         help="Install even what is already installed, without removing it first "
         "(e.g. --user copies of packages the base Python has).",
     )
-    @click.option("--no-deps", is_flag=True, help="Do not install dependencies.")
+    @click.option(
+        "--no-deps", "--no-dependencies", is_flag=True, help="Do not install dependencies."
+    )
     @click.option("--pre", is_flag=True, help="Allow pre-release and development versions.")
+    @release_options
+    @group_options
     @click.option("--dry-run", is_flag=True, help="Resolve and report, install nothing.")
+    @hash_mode_options
+    @foreign_target_options
+    @ignore_requires_python_option
     @click.option(
-        "--require-hashes",
+        "--no-warn-conflicts",
         is_flag=True,
-        help="Hash-checking mode: every requirement pinned with == and given a --hash "
-        "(also on when a requirements file has any --hash).",
+        help="Do not warn when the install leaves installed distributions with "
+        "requirements they do not meet.",
     )
-    @click.option(
-        "--lock-timeout",
-        type=click.FloatRange(min=0),
-        metavar="SECONDS",
-        help="Give up if another roost run keeps the environment locked this long.",
-    )
+    @environment_write_options
     @click.option(
         "--report",
         metavar="FILE",
@@ -91,12 +98,6 @@ def install_command() -> click.Command:
         is_flag=True,
         help="Take an older wheel rather than build a newer sdist.",
     )
-    @click.option(
-        "--link-mode",
-        type=click.Choice(["hardlink", "copy", "symlink"]),
-        help="How files come from the cache's unpacked wheels: hard links (the default; "
-        "copies when the cache is on another filesystem), copies, or symlinks.",
-    )
     @build_options
     @src_option
     @cache_options
@@ -113,13 +114,19 @@ def install_command() -> click.Command:
             params = given.params_for(given.settings())
             if not _names_something(params):
                 raise _nothing_to_install(params.get("find_links") or ())
+        from roost.flows.lock_install import maybe_install_lock
+
+        if maybe_install_lock(given):  # -r pylock.toml: exactly the lock, not resolved
+            return
         run_install(given)
 
     return install
 
 
 def _names_something(params: dict[str, Any]) -> bool:
-    return any(params.get(key) for key in ("requirements", "editables", "requirement_files"))
+    return any(
+        params.get(key) for key in ("requirements", "editables", "requirement_files", "groups")
+    )
 
 
 def _nothing_to_install(find_links: Sequence[str]) -> RoostError:

@@ -9,11 +9,13 @@ import click
 from roost.cli.options import (
     build_options,
     cache_options,
+    ignore_requires_python_option,
     index_options,
     python_option,
     requirement_file_options,
     src_option,
 )
+from roost.cli.release_options import group_options, release_options
 
 
 def wheel_command() -> click.Command:
@@ -40,6 +42,8 @@ def wheel_command() -> click.Command:
     )
     @click.option("--no-deps", is_flag=True, help="Only the named requirements, no dependencies.")
     @click.option("--pre", is_flag=True, help="Allow pre-release and development versions.")
+    @release_options
+    @group_options
     @click.option(
         "--no-binary",
         "no_binary",
@@ -47,6 +51,7 @@ def wheel_command() -> click.Command:
         metavar="FORMAT",
         help="Projects that must not come as wheels (:all:, or names).",
     )
+    @ignore_requires_python_option
     @python_option
     @index_options
     @build_options
