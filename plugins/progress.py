@@ -70,7 +70,7 @@ def wanted(options: Options) -> bool:
 
 @hookimpl
 def roost_add_options(command: str) -> list[click.Option]:
-    if command not in {"install", "download", "sync"}:
+    if command not in {"install", "download", "sync", "lock", "wheel"}:
         return []
     return [
         click.Option(

@@ -12,8 +12,8 @@ compares the lines roost says in pip's shape:
 - pip's error lines, each found as it is in roost's (roost explains more after them),
   and the exit status.
 
-pip's ``Downloading``/``Using cached`` lines are not compared: roost prints no lines for
-files it fetches (most come from its store). The reference pip is the pip 26.3 wheel
+pip's ``Downloading``/``Using cached`` lines are compared in ``tests/test_fetch_lines.py``
+(with a cache, which pip is run without here). The reference pip is the pip 26.3 wheel
 among the fetched test wheels (``tests/support/fetched.py``), run from the wheel inside
 the venv's own interpreter, unless ``ROOST_REFERENCE_PIP`` names an interpreter whose
 pip is 26.3.

@@ -69,6 +69,9 @@ def fetch_plan(
         else:
             wheel = futures[candidate.name].result()
             sha256 = fetcher.digests.get(wheel)
+        # pip's "Downloading"/"Using cached" line first, then the bar moves, as in pip.
+        # An entry this run made came from a file it fetched: that file's line is said.
+        fetcher.announce(link, stored=entry is not None and sha256 not in (made or {}))
         event(InstallEvent("download", candidate.name, str(candidate.version), number, len(todo)))
         old = installed.get(candidate.name)
         # Only a copy in the scheme being written is replaced; a system copy seen from a
@@ -121,6 +124,10 @@ def _stored(
     found = {
         name: made.get(digest) or store.find(digest, verify) for name, digest in known.items()
     }
+    links = {candidate.name: link_of(candidate) for candidate in todo}
+    for name, entry in found.items():
+        if entry is not None:
+            fetcher.check_stored_size(links[name], entry.root)
     return {name: entry for name, entry in found.items() if entry is not None}
 
 

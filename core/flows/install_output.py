@@ -149,7 +149,11 @@ class InstallLines:
         reinstall: bool,
     ) -> None:
         """Say how each requirement was met: ``Collecting`` what will be installed,
-        ``Requirement already satisfied`` what is installed already."""
+        ``Requirement already satisfied`` what is installed already. From here on the
+        fetcher says pip's line for each file it hands over (``Downloading``, ``Using
+        cached``), where these lines go: only the user's install says them, not the
+        installs that fill build environments."""
+        fetcher.say = self.out.info
         heads = self._heads if len(self._heads) == len(requirements) else []
         if not heads:
             heads = [user_head(parsed) for parsed in requirements]

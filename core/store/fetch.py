@@ -30,7 +30,7 @@ from roost.net.hashing import check_hashes, file_hashes
 from roost.net.urls import origin_of
 from roost.store.wheel_cache import WheelCache, check_filename
 from roost.types import Link, file_url_path, redact_url
-from roost.util.output import escape_controls
+from roost.util.output import escape_controls, file_size
 
 #: Downloads run side by side, over the one client's connection pool.
 DOWNLOAD_CONCURRENCY = 8
@@ -99,6 +99,13 @@ class Fetcher:
         self.pinned: dict[str, Mapping[str, tuple[str, ...]]] = {}
         #: The size in bytes a file must have, per link URL (a lock file's ``size``).
         self.sizes: dict[str, int] = {}
+        #: Where pip's file lines go (``Downloading x.whl (12 kB)``); None: nowhere.
+        #: Set by the run that says pip's lines (the user's install, download, wheel),
+        #: not by the installs that fill build environments.
+        self.say: Callable[[str], None] | None = None
+        #: How each remote file was got, by link URL: its pip verb and size.
+        self._got: dict[str, tuple[str, int]] = {}
+        self._announced: set[str] = set()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -140,9 +147,7 @@ class Fetcher:
         """The sha256 the file of *link* is bound to have, known before fetching it: the
         index's, unless a ``--hash`` pinned for it says otherwise (then None)."""
         digest = link.hashes.get("sha256", "").lower()
-        if not digest or link.url in self.sizes:
-            # A file held to a size is fetched (from the wheel cache, if there) so that
-            # its size is checked, not taken from the store by its hash alone.
+        if not digest:
             return None
         pinned = self.pinned.get(link.url)
         if pinned and digest not in {v.lower() for v in pinned.get("sha256", ())}:
@@ -154,6 +159,41 @@ class Fetcher:
         the wheel itself (a PEP 658 file or range requests); the wheel must agree with it."""
         with self._lock:
             return self._pep658_text.get(link.url, self._range_text.get(link.url))
+
+    def announce(self, link: Link, *, stored: bool = False) -> None:
+        """Say pip's line for the file of *link*, once, when the run says pip's lines:
+        ``Downloading NAME (SIZE)`` for a file that came over the network, ``Using
+        cached NAME (SIZE)`` for one from the wheel cache, or (*stored*) one the
+        unpacked store holds, which is not fetched at all: the answer to "did this hit
+        the network?" is the same. A local file gets no line, as with pip.
+        """
+        if self.say is None:
+            return
+        with self._lock:
+            if link.url in self._announced:
+                return
+            got = self._got.get(link.url)
+            if stored:
+                got = ("Using cached", self._stored_size(link))
+            if got is None:
+                return
+            self._announced.add(link.url)
+        verb, size = got
+        # pip leaves the size out when it does not know it.
+        shown = f" ({file_size(size)})" if size > 0 else ""
+        self.say(f"{verb} {link.filename}{shown}")
+
+    def _stored_size(self, link: Link) -> int:
+        """The size of a file taken from the store unread: the index's, else the wheel
+        cache's copy, else unknown (0)."""
+        if link.size is not None:
+            return link.size
+        if self._cache is not None:
+            try:
+                return self._cache.entry(link.url, link.filename).stat().st_size
+            except OSError:
+                pass
+        return self.sizes.get(link.url, 0)
 
     def vet(self, link: Link, path: Path) -> None:
         """Put the file of *link* at *path* through the download check, once per URL.
@@ -193,6 +233,7 @@ class Fetcher:
             if digest is not None:
                 try:
                     self._check_pinned(link, dest)
+                    self._remember_got(link, "Using cached", dest)
                     return self._verified(link, dest, digest)
                 except HashMismatchError:
                     # The cache entry was replaced along with its stamp: trust neither.
@@ -201,9 +242,15 @@ class Fetcher:
                     self._cache.evict(link.url, link.filename)
         digest = self._client.download(link.url, dest, link.hashes)
         self._check_pinned(link, dest)
+        self._remember_got(link, "Downloading", dest)
         if self._cache is not None:
             self._cache.put(link.url, link.filename, dest, digest)
         return self._verified(link, dest, digest)
+
+    def _remember_got(self, link: Link, verb: str, path: Path) -> None:
+        size = path.stat().st_size
+        with self._lock:
+            self._got[link.url] = (verb, size)
 
     def _verified(self, link: Link, path: Path, sha256: str) -> Path:
         self._check_size(link, path)
@@ -219,6 +266,15 @@ class Fetcher:
                 "owner."
             )
         return path
+
+    def check_stored_size(self, link: Link, entry: Path) -> None:
+        """A file held to a size (a lock's) but taken from the store of unpacked wheels
+        by its sha256: the entry's own copy of the wheel (whose sha256 is the entry's
+        name, checked by content before the entry is used) must have that size too, or
+        the lock contradicts itself."""
+        from roost.store.store_files import ARCHIVE
+
+        self._check_size(link, entry / ARCHIVE)
 
     def _check_size(self, link: Link, path: Path) -> None:
         expected = self.sizes.get(link.url)

@@ -123,6 +123,13 @@ class UnpackedStore:
             os.rename(entry, trash / "old")
         shutil.rmtree(trash, ignore_errors=True)
 
+    def peek(self, sha256: str) -> UnpackedWheel | None:
+        """The entry of the wheel *sha256* whose .dist-info looks untouched (sizes and
+        mtimes, no byte read), for reading its metadata before the install decides
+        anything; what is installed from it is checked by :meth:`find`."""
+        found = _load(self.entry_path(sha256))
+        return found if found is not None and found.metadata_intact() else None
+
     def find(
         self, sha256: str, verify: Callable[[UnpackedWheel], None] | None = None
     ) -> UnpackedWheel | None:

@@ -8,6 +8,7 @@ terminal escape or a bell in them could overwrite or fake roost's own lines.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -29,6 +30,30 @@ def _escaped(match: re.Match[str]) -> str:
 def escape_controls(text: str) -> str:
     """*text* with control characters but newline and tab shown as escapes (``\\r``)."""
     return _CONTROL_RE.sub(_escaped, text)
+
+
+def file_size(size: float) -> str:
+    """*size* bytes as pip writes sizes in its file lines: decimal units, whole bytes
+    up to 1000, one decimal up to 10 kB, whole kB up to 1 MB, then MB with one decimal.
+    """
+    if size > 1_000_000:
+        return f"{size / 1_000_000:.1f} MB"
+    if size > 10_000:
+        return f"{int(size // 1000)} kB"
+    if size > 1000:
+        return f"{size / 1000:.1f} kB"
+    return f"{int(size)} bytes"
+
+
+def _stream(err: bool) -> TextIO | None:
+    """Where a message goes when something stands in for the standard stream (the
+    progress bars' stand-in prints above the bars), else None: click's own choice.
+
+    click reaches past a stand-in to the stream's bytes when it can, which would write
+    into the middle of a drawn bar.
+    """
+    current, original = (sys.stderr, sys.__stderr__) if err else (sys.stdout, sys.__stdout__)
+    return None if current is original else current
 
 
 def one_line(text: str) -> str:
@@ -81,21 +106,21 @@ class Output:
     def info(self, message: str) -> None:
         self._logged("", message)
         if self.quiet < 1:
-            click.echo(escape_controls(message))
+            click.echo(escape_controls(message), file=_stream(False))
 
     def detail(self, message: str) -> None:
         self._logged("", message)
         if self.verbose > 0:
-            click.echo(escape_controls(message), err=True)
+            click.echo(escape_controls(message), err=True, file=_stream(True))
 
     def warning(self, message: str) -> None:
         self._logged("WARNING: ", message)
         if self.quiet < 2:
-            click.echo(f"WARNING: {escape_controls(message)}", err=True)
+            click.echo(f"WARNING: {escape_controls(message)}", err=True, file=_stream(True))
 
     def error(self, message: str) -> None:
         self._logged("ERROR: ", message)
-        click.echo(f"ERROR: {escape_controls(message)}", err=True)
+        click.echo(f"ERROR: {escape_controls(message)}", err=True, file=_stream(True))
 
 
 #: The Output that roost's log records go to (the latest made with ``-v``), if any.
