@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -23,7 +24,7 @@ import tomli_w
 from tests.support.envs import installed, make_venv, manifest, run_roost
 from tests.support.index import PackageIndex
 from tests.support.projects import git, in_tree_project, make_sdist
-from tests.support.server import IndexServer
+from tests.support.server import Fault, IndexServer
 from tests.support.wheels import WheelSpec
 
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -247,7 +248,13 @@ def test_groups_of_a_lock_through_the_group_option(
     assert installed(other, env).get("gamma") == "1.0"
     before = installed(other, env)
     (tmp_path / "pyproject.toml").write_text('[dependency-groups]\ndev = ["delta"]\n')
-    for extra in (["delta"], ["--group", f"{tmp_path / 'pyproject.toml'}:dev"]):
+    script = tmp_path / "tool.py"
+    script.write_text('# /// script\n# dependencies = ["delta"]\n# ///\n')
+    for extra in (
+        ["delta"],
+        ["--group", f"{tmp_path / 'pyproject.toml'}:dev"],
+        ["--requirements-from-script", str(script)],
+    ):
         mixed = install_lock(other, lock, env, *extra, check=False)
         assert mixed.returncode == 2, mixed.stderr
         assert "installs exactly what the lock file names" in mixed.stderr
@@ -356,3 +363,67 @@ def test_direct_sources(tmp_path: Path, lock_index: IndexServer, env: dict[str, 
     # The same sources again: kept (the commit, the archive's hash, the editable).
     again = install_lock(python, lock, sync_env(env, tmp_path))
     assert "Successfully installed" not in again.stdout
+
+
+def srconly_lock(
+    folder: Path, server: IndexServer, name: str = "pylock.toml", **sdist: Any
+) -> Path:
+    entry = {**file_entry(server, "srconly-1.0.tar.gz"), **sdist}
+    package = {"name": "srconly", "version": "1.0", "index": server.url, "sdist": entry}
+    return write_lock(folder, [package], name)
+
+
+def test_a_locked_sdist_built_before_is_neither_fetched_nor_built_again(
+    tmp_path: Path, lock_index: IndexServer, env: dict[str, str]
+) -> None:
+    """The built-wheel cache holds the wheel built from the sdist of the sha256 the lock
+    names: installing and syncing that lock again (other venvs, the same cache) take it,
+    without running the backend or fetching the sdist (its URL now fails, and roost's
+    copy of the file is gone from the cache)."""
+    lock = srconly_lock(tmp_path, lock_index)
+    cache = tmp_path / "cache"
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log = logs / "built.log"
+    building = {**sync_env(env, logs), "INTREE_BUILD_LOG": str(log)}
+    install_lock(make_venv(tmp_path / "first"), lock, building, "--cache-dir", str(cache))
+    assert log.read_text().split() == ["srconly"]
+    shutil.rmtree(cache / "wheels")  # the downloaded sdist, not the wheel built from it
+    lock_index.set_fault("/files/srconly-1.0.tar.gz", Fault(status=404, times=None))
+    try:
+        second = make_venv(tmp_path / "second")
+        result = install_lock(second, lock, building, "--cache-dir", str(cache))
+        assert "Successfully installed srconly-1.0" in result.stdout
+        third = make_venv(tmp_path / "third")
+        run_roost(
+            "sync", "--python", str(third), "--cache-dir", str(cache), str(lock),
+            env=building, check=True,
+        )  # fmt: skip
+    finally:
+        lock_index.clear_faults()
+    assert installed(second, env)["srconly"] == "1.0"
+    assert installed(third, env)["srconly"] == "1.0"
+    assert log.read_text().split() == ["srconly"], "the backend ran again"
+
+
+def test_a_lock_whose_sdist_hash_differs_does_not_take_the_wheel_built_before(
+    tmp_path: Path, lock_index: IndexServer, env: dict[str, str]
+) -> None:
+    """A lock naming another sha256 for the same sdist URL gets no wheel built from other
+    bytes: the sdist is fetched, its hash refused, nothing built or installed."""
+    cache = tmp_path / "cache"
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log = logs / "built.log"
+    building = {**sync_env(env, logs), "INTREE_BUILD_LOG": str(log)}
+    good = srconly_lock(tmp_path, lock_index)
+    install_lock(make_venv(tmp_path / "first"), good, building, "--cache-dir", str(cache))
+    assert log.read_text().split() == ["srconly"]
+    other = srconly_lock(tmp_path, lock_index, "pylock.other.toml", hashes={"sha256": "0" * 64})
+    python = make_venv(tmp_path / "second")
+    before = manifest(python.parent.parent)
+    result = install_lock(python, other, building, "--cache-dir", str(cache), check=False)
+    assert result.returncode != 0
+    assert "srconly-1.0.tar.gz" in result.stderr and "0" * 64 in result.stderr
+    assert manifest(python.parent.parent) == before
+    assert log.read_text().split() == ["srconly"]

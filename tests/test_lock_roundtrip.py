@@ -150,18 +150,27 @@ def _wheel_tag(python: Path) -> str:
 
 
 @pytest.mark.parametrize("kind", ["hash", "size"])
-def test_a_tampered_lock_leaves_the_environment_as_it_was(tmp_path: Path, kind: str) -> None:
-    """A lock roost wrote, then edited: sync refuses it before changing anything."""
+def test_a_tampered_lock_leaves_the_environment_as_it_was(
+    tmp_path: Path, kind: str, env: dict[str, str]
+) -> None:
+    """A lock roost wrote, then edited: sync refuses it before changing anything, also
+    when the store already holds the locked wheel unpacked (one cache for every run)."""
     index = PackageIndex(tmp_path / "index")
     index.add(WheelSpec("rt-a", "1.0"))
     index.add(WheelSpec("rt-a", "2.0"))
     index.write()
     with IndexServer(index) as server:
         python = make_venv(tmp_path / "venv")
-        run_roost("install", "--python", str(python), "-i", server.url, "rt-a==1.0", check=True)
+        run_roost(
+            "install", "--python", str(python), "-i", server.url, "rt-a==1.0", env=env,
+            check=True,
+        )  # fmt: skip
+        warm = make_venv(tmp_path / "warm")
+        run_roost("install", "--python", str(warm), "-i", server.url, "rt-a==2.0", env=env,
+                  check=True)  # fmt: skip
         before = manifest(python.parent.parent)
         run_roost("lock", "--python", str(python), "-i", server.url, "rt-a==2.0",
-                  cwd=tmp_path, check=True)  # fmt: skip
+                  cwd=tmp_path, env=env, check=True)  # fmt: skip
         lock = tmp_path / "pylock.toml"
         text = lock.read_text()
         wheel = read(lock)["packages"][0]["wheels"][0]
@@ -170,7 +179,8 @@ def test_a_tampered_lock_leaves_the_environment_as_it_was(tmp_path: Path, kind: 
         else:
             text = text.replace(f"size = {wheel['size']}", f"size = {wheel['size'] + 1}")
         lock.write_text(text)
-        refused = run_roost("sync", "--python", str(python), str(lock))
+        refused = run_roost("sync", "--python", str(python), str(lock), env=env)
     assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert ("bytes, not the" if kind == "size" else "sha256") in refused.stderr
     assert installed(python) == {"rt-a": "1.0"}
     assert manifest(python.parent.parent) == before

@@ -27,7 +27,7 @@ from packaging.requirements import Requirement
 from packaging.utils import parse_wheel_filename
 from packaging.version import Version
 
-from roost.errors import BuildError, InstallError
+from roost.errors import BuildError, ConfigError, InstallError
 from roost.flows.request import InstallRequest
 from roost.flows.stages import (
     VIEW_ATTEMPTS,
@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from roost.resolve.candidates import Candidate
     from roost.resolve.plan import Resolution
     from roost.resolve.requirement_line import ParsedRequirement
+    from roost.store.fetch import Fetcher
+    from roost.store.unpacked import UnpackedStore
     from roost.target.installed import InstalledDist
     from roost.types import InstalledDistribution
 
@@ -77,10 +79,18 @@ def lock_to_install(params: Mapping[str, Any]) -> tuple[str, tuple[str, ...] | N
     if not locks:
         return None
     lock = locks[0]
+    if any(params.get(key) for key in ("platforms", "python_version", "implementation", "abis")):
+        # pip's rule too (exit status 1): a lock is selected for the target itself.
+        raise ConfigError(
+            "--platform, --python-version, --implementation and --abi cannot select what "
+            f"to install from the lock file {lock}: a lock is selected for the target "
+            "environment itself"
+        )
     others = [
         *(text for text in files if not is_lock_path(text)),
         *(params.get("requirements") or ()),
         *(params.get("editables") or ()),
+        *(f"--requirements-from-script {s}" for s in params.get("requirements_from_script") or ()),
         *(f"--group {r.path}:{r.group}" for r in requests if not r.is_lock_file),
     ]
     same = {Path(text.partition("[")[0]).resolve() for text in locks}
@@ -281,9 +291,56 @@ def locked_resolver(run: Run, files: Sequence[LockedFile], *, origin: str) -> Re
         )
         candidates = [_candidate(file, installed, built, origin) for file in files]
         requested = frozenset(str(file.name) for file in files)
+        for candidate in candidates:
+            _take_built_before(run.sdists, candidate)
+            if store is not None:
+                _metadata_from_store(store, run.net.fetcher, candidate)
         return run.sdists.built(Resolution(candidates, requested))
 
     return resolver
+
+
+def _metadata_from_store(store: UnpackedStore, fetcher: Fetcher, candidate: Candidate) -> None:
+    """The core metadata of a locked wheel the store holds unpacked, read from there.
+
+    A lock names no PEP 658 file, so pip's lines and the plan would otherwise fetch
+    the whole wheel (from the wheel cache) only to read its METADATA, which a warm
+    install then never uses: it links the store's copy, whose files are checked
+    against the wheel's RECORD before they are used (and a METADATA that differs
+    from the one read here is refused then, as for PEP 658 files).
+    """
+    file = candidate.file
+    if file is None or not file.is_wheel or candidate.direct or candidate.installed:
+        return
+    digest = fetcher.known_sha256(file.link)
+    entry = None if digest is None else store.peek(digest)
+    if entry is None:
+        return
+    try:
+        text = (entry.tree / entry.dist_info_dir / "METADATA").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return  # fetched and read from the wheel instead
+    fetcher.remember_metadata(file.link, text)
+
+
+def _take_built_before(sdists: SourceDistributions, candidate: Candidate) -> None:
+    """Let a locked sdist to be installed use the wheel built before from it, neither
+    fetching nor building it: the built-wheel cache is keyed by the sdist's sha256,
+    the one the lock names, and what it holds was built from bytes verified to have
+    that hash. A lock without a sha256 for it gets no wheel here (it is fetched,
+    checked against the lock's hashes and built as usual)."""
+    file = candidate.file
+    if file is None or file.is_wheel or candidate.installed is not None:
+        return
+    wheel = sdists.built_before(file)
+    if wheel is None:
+        return
+    name, version, _, _ = parse_wheel_filename(wheel.name)
+    if str(name) != str(file.name) or version != file.version:
+        raise BuildError(
+            f"the wheel built before from {file.link.filename} is {wheel.name}, not "
+            f"{file.name} {file.version} as the lock file says. Nothing was changed."
+        )
 
 
 def _pinned(

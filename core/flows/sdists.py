@@ -157,6 +157,14 @@ class SourceDistributions:
                 f"{file.version} its name says; the index serves an inconsistent sdist."
             )
 
+    def built_before(self, file: FileCandidate) -> Path | None:
+        """The wheel the built-wheel cache holds for the sdist *file* (keyed by the sha256
+        its link gives, so a lock's hash must match the sdist it was built from), taken
+        for the plan from then on; None when it was not built before. Neither fetches
+        nor builds anything."""
+        with self._lock:
+            return self._built_before(file)
+
     def _built_before(self, file: FileCandidate) -> Path | None:
         """The built-wheel cache's wheel of *file*, by the sha256 its index gave."""
         known = self._wheels.get(file.link.url)
