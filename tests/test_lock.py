@@ -5,6 +5,7 @@ requirements-file format installed with ``--require-hashes``."""
 from __future__ import annotations
 
 import hashlib
+import json
 import platform
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ from packaging.pylock import Pylock
 
 from tests.support.envs import make_venv, run_roost
 from tests.support.index import PackageIndex
-from tests.support.projects import git, git_repository, in_tree_project
+from tests.support.projects import git, git_repository, in_tree_project, make_sdist
 from tests.support.server import IndexServer
 from tests.support.wheels import WheelSpec
 
@@ -239,3 +240,81 @@ def test_directory_and_git_sources(tmp_path: Path, index_server: IndexServer) ->
     assert found["gitproj"]["vcs"] == {
         "type": "git", "url": repo.as_uri(), "requested-revision": "v1.0", "commit-id": tagged,
     }  # fmt: skip
+
+
+def test_editable_directory_round_trip(tmp_path: Path, index_server: IndexServer) -> None:
+    """``-e DIR``: a directory entry with ``editable = true``, installed editable again."""
+    work = tmp_path / "work"
+    project = in_tree_project(work / "edit", "editproj", "0.5")
+    # PEP 660's hook: the in-tree backend's wheel stands in for an editable one.
+    with (project / "backend.py").open("a") as backend:
+        backend.write("\nbuild_editable = build_wheel\n")
+    lock(work, index_server, "-e", "./edit", "beta")
+    found = packages(read(work / "pylock.toml"))
+    assert found["editproj"] == {
+        "name": "editproj",
+        "directory": {"path": "edit", "editable": True},
+    }
+    assert found["beta"]["version"] == "1.0"
+    python = make_venv(tmp_path / "venv")
+    run_roost("install", "--python", str(python), "-r", str(work / "pylock.toml"), check=True)
+    frozen = run_roost("freeze", "--python", str(python), check=True).stdout.splitlines()
+    assert "alpha==1.1" in frozen and "beta==1.0" in frozen
+    [info] = (python.parent.parent).glob("lib/python*/site-packages/editproj-0.5.dist-info")
+    assert json.loads((info / "direct_url.json").read_text()) == {
+        "url": project.as_uri(), "dir_info": {"editable": True},
+    }  # fmt: skip
+
+
+def test_archive_sources_local_and_http(tmp_path: Path, index_server: IndexServer) -> None:
+    """A local .tar.gz (a path relative to the lock) and an sdist by http URL that no
+    index lists: ``archive`` tables with size and sha256, installed from the lock."""
+    work = tmp_path / "work"
+    local = make_sdist(in_tree_project(tmp_path / "a", "localarch", "1.0"), work / "dist",
+                       "localarch", "1.0")  # fmt: skip
+    index = PackageIndex(tmp_path / "web")
+    index.write()
+    remote = make_sdist(in_tree_project(tmp_path / "b", "webarch", "2.0"), index.dists_dir,
+                        "webarch", "2.0")  # fmt: skip
+    with IndexServer(index) as web:
+        url = f"{web.root_url}/files/{remote.name}"
+        lock(work, index_server, "./dist/localarch-1.0.tar.gz", f"webarch @ {url}")
+        found = packages(read(work / "pylock.toml"))
+        assert found["localarch"]["version"] == "1.0"
+        assert found["localarch"]["archive"] == {
+            "path": "dist/localarch-1.0.tar.gz",
+            "size": local.stat().st_size,
+            "hashes": {"sha256": hashlib.sha256(local.read_bytes()).hexdigest()},
+        }
+        assert found["webarch"]["archive"] == {
+            "url": url,
+            "size": remote.stat().st_size,
+            "hashes": {"sha256": hashlib.sha256(remote.read_bytes()).hexdigest()},
+        }
+        python = make_venv(tmp_path / "venv")
+        run_roost("install", "--python", str(python), "-r", str(work / "pylock.toml"), check=True)
+    frozen = run_roost("freeze", "--python", str(python), check=True).stdout
+    assert "localarch @ " in frozen and f"webarch @ {url}" in frozen
+
+
+def test_upload_time_comes_from_the_index(tmp_path: Path) -> None:
+    """PEP 700 times from the JSON pages, for wheels and sdists; none where the index
+    gives none (the key is left out, as PEP 751 allows)."""
+    import datetime
+
+    from tests.support.wheels import build_sdist
+
+    when = datetime.datetime(2024, 5, 6, 7, 8, 9, tzinfo=datetime.timezone.utc)
+    index = PackageIndex(tmp_path / "index")
+    index.add(WheelSpec("dated", "1.0"), upload_time=when)
+    index.add_file(build_sdist("dated", "1.0", tmp_path / "sdists"), upload_time=when)
+    index.add(WheelSpec("undated", "1.0"))
+    index.write()
+    with IndexServer(index) as server:
+        lock(tmp_path, server, "dated", "undated")
+    found = packages(read(tmp_path / "pylock.toml"))
+    assert found["dated"]["wheels"][0]["upload-time"] == when
+    assert found["dated"]["sdist"]["upload-time"] == when
+    assert "upload-time" not in found["undated"]["wheels"][0]
+    text = (tmp_path / "pylock.toml").read_text()
+    assert "upload-time = 2024-05-06 07:08:09+00:00" in text  # a TOML offset date-time, UTC

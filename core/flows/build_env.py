@@ -166,9 +166,10 @@ def install_for_build(
 
     Constrained by the build constraints, never by ``-c`` (pip 26.2's rule); the
     sub-request keeps them, so a build this install needs is constrained the same way.
-    ``--no-binary``, ``--only-binary`` and ``--prefer-binary`` hold here too, as pip
-    passes them on to its build environments; an sdist the resolution keeps is built
-    in a nested build environment of its own.
+    ``--no-binary``, ``--only-binary``, ``--prefer-binary``, the pre-release choices
+    (``--pre``, ``--all-releases``, ``--only-final``) and the upload cut-off hold here
+    too, as pip passes them on to its build environments; an sdist the resolution
+    keeps is built in a nested build environment of its own.
     """
     import functools
     import tempfile
@@ -196,6 +197,12 @@ def install_for_build(
             no_binary=request.policy.no_binary,
             only_binary=request.policy.only_binary,
             prefer_binary=request.policy.prefer_binary,
+            # pip hands its build installs --pre (as --all-releases :all:), the
+            # --all-releases/--only-final choices and --uploaded-prior-to; the last two
+            # also reach this install's candidate filter through the option values.
+            pre=request.policy.pre,
+            releases=request.policy.releases,
+            uploaded_before=request.policy.uploaded_before,
         ),
         # In hash-checking mode nothing is fetched while resolving, and no earlier
         # resolution is reused: the files are checked first, below.

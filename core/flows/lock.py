@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,12 @@ from roost.types import NormalizedName
 
 if TYPE_CHECKING:
     from roost.flows.invocation import Invocation
+    from roost.flows.lock_collect import Resolved
+    from roost.flows.lock_files import FileRules
+    from roost.flows.request import InstallRequest
     from roost.lock.document import Lock
+    from roost.manager import Manager
+    from roost.store.fetch import Fetcher
     from roost.types import Target
 
 #: The output formats ``--format`` takes.
@@ -39,6 +44,7 @@ def run_lock(invocation: Invocation) -> None:
     """``roost lock``: resolve for each environment, then write (or ``--check``) the lock."""
     from roost.flows.environment import load_target
     from roost.flows.gather import gather, index_sources, session
+    from roost.flows.groups import only_deps
     from roost.flows.install import build_stage, lazy_builder
     from roost.flows.lock_collect import collect, resolve_environment
     from roost.flows.lock_groups import group_requirements, with_group_requirements
@@ -47,6 +53,7 @@ def run_lock(invocation: Invocation) -> None:
 
     manager, out = invocation.manager, invocation.out
     first = invocation.params_for(invocation.settings())
+    only_deps(first)  # refused beside --group here: the gathering below sees no groups
     groups = group_requirements(first.get("groups", ()))
     inputs = gather(with_group_requirements(invocation, groups))
     params = inputs.params
@@ -88,6 +95,8 @@ def run_lock(invocation: Invocation) -> None:
                         out=out,
                     )
                 )
+            if request.hashed:
+                _check_hashes(request, resolved, net.fetcher)
             lock = collect(
                 resolved,
                 environments=[e.marker for e in environments],
@@ -95,6 +104,7 @@ def run_lock(invocation: Invocation) -> None:
                 direct_urls=request.direct_urls,
                 fetcher=net.fetcher,
                 lock_dir=lock_dir,
+                rules=_file_rules(request, manager),
             )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -109,6 +119,50 @@ def run_lock(invocation: Invocation) -> None:
     _write(output, text)
     count = len(lock.packages)
     out.info(f"Locked {count} package{'s' if count != 1 else ''} into {output}")
+
+
+def _check_hashes(request: InstallRequest, resolved: Sequence[Resolved], fetcher: Fetcher) -> None:
+    """Hash-checking mode (``--require-hashes``, or a ``--hash`` in a requirements
+    file): the inputs held to pip's rules, as an install holds them. Every requirement
+    is pinned, every chosen file has a ``--hash``, and its bytes match one (fetched
+    here: the lock then names hashes the user vouched for, not only the index's)."""
+    from roost.resolve.hash_mode import check_hashed, check_pinned
+
+    check_pinned(request.requirements)
+    for one in resolved:
+        check_hashed(one.candidates, fetcher)
+    arriving = [
+        fetcher.wheel(candidate.file.link)
+        for one in resolved
+        for candidate in one.candidates
+        if candidate.file is not None and not candidate.direct
+    ]
+    for future in arriving:
+        future.result()  # raises HashMismatchError for a file no --hash matches
+
+
+def _file_rules(request: InstallRequest, manager: Manager) -> FileRules:
+    """Which files of each locked version the lock may name (see :class:`FileRules`)."""
+    from roost.flows.lock_files import FileRules
+    from roost.flows.policy import candidate_filter
+
+    hashes: dict[str, dict[str, tuple[str, ...]]] | None = None
+    if request.hashed:
+        hashes = {}
+        for parsed in request.requirements:
+            if parsed.hashes and parsed.requirement is not None:
+                key = canonicalize_name(parsed.requirement.name)
+                for name, values in parsed.hashes.items():
+                    hashes.setdefault(key, {})[name] = (
+                        *hashes.get(key, {}).get(name, ()),
+                        *values,
+                    )
+    return FileRules(
+        exclude=candidate_filter(manager, request.options),
+        no_binary=request.policy.no_binary,
+        only_binary=request.policy.only_binary,
+        hashes=hashes,
+    )
 
 
 def locked_environments(here: Target, params: Mapping[str, Any]) -> list[Environment]:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from roost.flows.lock_files import file_entries, public_url, source_package
+from roost.flows.lock_files import FileRules, file_entries, public_url, source_package
 from roost.lock.document import Lock, LockedPackage
 from roost.util.core_metadata import first_field, header_fields, requirement
 
@@ -77,11 +77,19 @@ def resolve_environment(
     first requirements are the dependency groups' (*groups*)."""
     from roost.flows.policy import candidate_filter
     from roost.index.finder import Finder
+    from roost.resolve.candidates import without_requested
     from roost.resolve.plan import resolve
     from roost.resolve.provider import preferring
 
     target = environment.target
-    finder = Finder(manager, net.client, sources, target, strategy=strategy)
+    finder = Finder(
+        manager,
+        net.client,
+        sources,
+        target,
+        strategy=strategy,
+        ignore_requires_python=request.policy.ignore_requires_python,
+    )
     with preferring(preferred):
         resolution = resolve(
             request.requirements,
@@ -127,6 +135,9 @@ def resolve_environment(
             needing = frozenset(g for g, names in by_group.items() if name in names)
             # Reached by no root (cannot happen in a consistent resolution): kept as base.
             resolved.needed_by[name] = needing or None
+    # --only-deps: the named projects were resolved (their dependencies are what is
+    # locked) and are left out now, as install leaves them out.
+    resolved.candidates = without_requested(resolved.candidates, request.policy)
     return resolved
 
 
@@ -181,8 +192,9 @@ def collect(
     direct_urls: Mapping[str, Mapping[str, object]],
     fetcher: Fetcher,
     lock_dir: Path,
+    rules: FileRules | None = None,
 ) -> Lock:
-    """The lock of every environment's resolution."""
+    """The lock of every environment's resolution, naming only files *rules* allow."""
     from roost.lock.markers import environments_marker, package_marker, requires_python
 
     # A package is one project at one version from one place; where it is needed.
@@ -198,6 +210,7 @@ def collect(
     files = file_entries(
         {key: (first[key][0], finders[key]) for key in first if not first[key][0].direct},
         fetcher,
+        rules,
     )
     packages = []
     for key, (candidate, one) in first.items():

@@ -49,8 +49,20 @@ def run_wheel(invocation: Invocation) -> None:
                 out=out,
                 sdists=SourceDistributions(builder, net.fetcher, scratch),
             )
+            if request.hashed:
+                # pip's hash-checking mode, as for install: every requirement pinned,
+                # every file saved vouched for by a --hash (checked as it arrives).
+                from roost.resolve.hash_mode import check_hashed, check_pinned
+
+                check_pinned(request.requirements)
+                check_hashed(resolution.candidates, net.fetcher)
             files = [c.file for c in resolution.candidates if c.file is not None]
             futures = [(file, net.fetcher.wheel(file.link)) for file in files]
+            # pip's "Downloading"/"Using cached" line of each file, before the "Saved"s.
+            net.fetcher.say = out.info
+            for file, future in futures:
+                future.result()
+                net.fetcher.announce(file.link)
             saved = []
             for file, future in futures:
                 path = future.result()

@@ -15,10 +15,16 @@ import click
 from roost.cli.options import (
     build_options,
     cache_options,
+    hash_mode_options,
+    ignore_requires_python_option,
     index_options,
+    locked_target_options,
+    pip_resolving_options,
     python_option,
     requirement_file_options,
+    src_option,
 )
+from roost.cli.release_options import only_deps_option, release_options
 
 
 def lock_command() -> click.Command:
@@ -29,10 +35,12 @@ def lock_command() -> click.Command:
         "--editable",
         "editables",
         multiple=True,
-        metavar="PATH",
-        help="Lock a local project directory as editable.",
+        metavar="PATH/URL",
+        help="Lock a local project directory as editable, or a VCS URL checked out into "
+        "--src (locked as that checkout's directory).",
     )
     @requirement_file_options("Lock what a requirements file lists.")
+    @pip_resolving_options
     @click.option(
         "--group",
         "groups",
@@ -78,44 +86,40 @@ def lock_command() -> click.Command:
         metavar="NAME",
         help="Let NAME move to its newest version, keeping the other pins (repeatable).",
     )
-    @click.option(
-        "--python-version",
-        "python_versions",
-        multiple=True,
-        metavar="VERSION",
-        help="Lock for this Python (repeatable): 3.12, 312 or 3.12.1.",
-    )
-    @click.option(
-        "--platform",
-        "platforms",
-        multiple=True,
-        metavar="PLATFORM",
-        help="Lock for this wheel platform (repeatable), e.g. manylinux2014_x86_64; "
-        "every platform is combined with every --python-version.",
-    )
-    @click.option("--implementation", metavar="IMPL", help="cp, pp, ip, jy or py.")
-    @click.option("--abi", "abis", multiple=True, metavar="ABI", help="ABI tag (repeatable).")
+    @locked_target_options
     @click.option(
         "--only-binary",
         "only_binary",
         multiple=True,
         metavar="FORMAT",
-        help="Projects (:all:, or names) that must come as wheels.",
+        help="Projects (:all:, or names) that must come as wheels: the lock names none "
+        "of their sdists.",
     )
     @click.option(
         "--no-binary",
         "no_binary",
         multiple=True,
         metavar="FORMAT",
-        help="Projects (:all:, or names) that must come as sdists.",
+        help="Projects (:all:, or names) that must come as sdists: the lock names none "
+        "of their wheels.",
     )
     @click.option("--prefer-binary", is_flag=True, help="Prefer an older wheel to a newer sdist.")
-    @click.option("--no-deps", is_flag=True, help="Lock only what is named, no dependencies.")
+    @ignore_requires_python_option
+    @hash_mode_options
+    @click.option(
+        "--no-deps",
+        "--no-dependencies",
+        is_flag=True,
+        help="Lock only what is named, no dependencies.",
+    )
+    @only_deps_option
     @click.option("--pre", is_flag=True, help="Allow pre-releases.")
+    @release_options
     @cache_options
     @python_option
     @index_options
     @build_options
+    @src_option
     @click.pass_context
     def lock(ctx: click.Context, /, **_: Any) -> None:
         """Resolve requirements and write the result as a lock file (PEP 751)."""

@@ -9,8 +9,10 @@ import click
 from roost.cli.options import (
     build_options,
     cache_options,
+    hash_mode_options,
     ignore_requires_python_option,
     index_options,
+    pip_resolving_options,
     python_option,
     requirement_file_options,
     src_option,
@@ -31,6 +33,7 @@ def wheel_command() -> click.Command:
         "checked out into --src.",
     )
     @requirement_file_options("Build wheels of the requirements in a requirements file.")
+    @pip_resolving_options
     @click.option(
         "-w",
         "--wheel-dir",
@@ -40,7 +43,12 @@ def wheel_command() -> click.Command:
         metavar="DIR",
         help="Where the wheels go.",
     )
-    @click.option("--no-deps", is_flag=True, help="Only the named requirements, no dependencies.")
+    @click.option(
+        "--no-deps",
+        "--no-dependencies",
+        is_flag=True,
+        help="Only the named requirements, no dependencies.",
+    )
     @click.option("--pre", is_flag=True, help="Allow pre-release and development versions.")
     @release_options
     @group_options
@@ -51,6 +59,20 @@ def wheel_command() -> click.Command:
         metavar="FORMAT",
         help="Projects that must not come as wheels (:all:, or names).",
     )
+    @click.option(
+        "--only-binary",
+        "only_binary",
+        multiple=True,
+        metavar="FORMAT",
+        help="Projects (:all:, or names) that must come as wheels: their sdists are never "
+        "built (directories, archives and VCS URLs you name still are, as with pip).",
+    )
+    @click.option(
+        "--prefer-binary",
+        is_flag=True,
+        help="Take an older wheel rather than build a newer sdist.",
+    )
+    @hash_mode_options
     @ignore_requires_python_option
     @python_option
     @index_options
