@@ -20,16 +20,18 @@ from roost.types import InstalledDistribution, Options, Scheme, Target
 
 @hookimpl
 def roost_add_options(command: str) -> Sequence[click.Option]:
-    """``--user`` and ``--no-warn-script-location`` for ``install`` and ``sync``."""
+    """``--user/--no-user`` and ``--no-warn-script-location`` for ``install`` and
+    ``sync``."""
     if command not in {"install", "sync"}:
         return []
     return [
+        # A switch, as pip's: --no-user turns off a --user that a setting gave
+        # (PIP_USER, install.user in pip's config); both keep the settings key "user".
         click.Option(
-            ["--user", "user"],
-            is_flag=True,
+            ["--user/--no-user", "user"],
             default=False,
             help="Install into the user site (~/.local, or $PYTHONUSERBASE) of the target "
-            "interpreter.",
+            "interpreter (--no-user: not, whatever the settings say).",
         ),
         click.Option(
             ["--no-warn-script-location", "no_warn_script_location"],

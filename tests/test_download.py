@@ -87,6 +87,7 @@ def test_download_for_windows_uses_windows_markers(
         "cp",
         "--abi",
         "cp312",
+        "--only-binary=:all:",
         "-i",
         platform_index.file_url,
         "native",
@@ -152,7 +153,8 @@ def test_no_binary_without_an_sdist_says_why(
 
 def test_bad_python_version(tmp_path: Path, tmp_home: dict[str, str]) -> None:
     result = run_roost(
-        "download", "--python-version", "three", "-i", "http://127.0.0.1:9/x", "beta", env=tmp_home
-    )
+        "download", "--python-version", "three", "--only-binary=:all:",
+        "-i", "http://127.0.0.1:9/x", "beta", env=tmp_home,
+    )  # fmt: skip
     assert result.returncode == 1
     assert "--python-version 'three'" in result.stderr

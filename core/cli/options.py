@@ -171,19 +171,45 @@ def foreign_target_options(f: F) -> F:
     """``--platform``, ``--python-version``, ``--implementation`` and ``--abi``: resolve
     for another machine (pip's names; ``download``, and ``install`` with ``--target``
     or ``--dry-run``)."""
-    decorators = [
-        click.option(
-            "--platform",
-            "platforms",
+    return _foreign_target(f, several=False)
+
+
+def locked_target_options(f: F) -> F:
+    """The same four options for ``roost lock``, where ``--python-version`` repeats too:
+    every Python given is combined with every ``--platform`` into an environment."""
+    return _foreign_target(f, several=True)
+
+
+def _foreign_target(f: F, *, several: bool) -> F:
+    """One declaration of the foreign target options; *several*: a lock's, whose
+    ``--python-version`` (key ``python_versions``) and ``--platform`` each name one
+    environment's value, where install and download resolve for one machine."""
+    if several:
+        version = click.option(
+            "--python-version",
+            "python_versions",
             multiple=True,
-            metavar="PLATFORM",
-            help="Wheel platform tag to resolve for (repeatable), e.g. manylinux2014_x86_64.",
-        ),
-        click.option(
+            metavar="VERSION",
+            help="Lock for this Python (repeatable): 3.12, 312 or 3.12.1.",
+        )
+        platform_help = (
+            "Lock for this wheel platform (repeatable), e.g. manylinux2014_x86_64; "
+            "every platform is combined with every --python-version."
+        )
+    else:
+        version = click.option(
             "--python-version",
             metavar="VERSION",
             help="Python version to resolve for: 3.12, 312 or 3.12.1.",
+        )
+        platform_help = (
+            "Wheel platform tag to resolve for (repeatable), e.g. manylinux2014_x86_64."
+        )
+    decorators = [
+        click.option(
+            "--platform", "platforms", multiple=True, metavar="PLATFORM", help=platform_help
         ),
+        version,
         click.option("--implementation", metavar="IMPL", help="cp, pp, ip, jy or py."),
         click.option("--abi", "abis", multiple=True, metavar="ABI", help="ABI tag (repeatable)."),
     ]
@@ -321,3 +347,37 @@ def environment_write_options(f: F) -> F:
     for decorator in reversed(decorators):
         f = decorator(f)
     return f
+
+
+def refresh_package_option(f: F) -> F:
+    """``--refresh-package NAMES``: revalidate the cached index pages of these projects
+    (pip 26.3's option; ``:all:`` is ``--refresh``)."""
+    return click.option(
+        "--refresh-package",
+        "refresh_package",
+        multiple=True,
+        metavar="NAMES",
+        help="Ask the index again about the cached pages of these projects (names with "
+        "commas, :all: for every project, :none: clears), even while fresh.",
+    )(f)
+
+
+def pip_resolving_options(f: F) -> F:
+    """pip 26.3's ``--requirements-from-script``, ``--use-pep517`` and
+    ``--refresh-package``, for every resolving command (install, download, wheel, lock)."""
+    f = refresh_package_option(f)
+    f = click.option(
+        "--use-pep517",
+        "use_pep517",
+        is_flag=True,
+        help="Accepted for pip's command lines: roost always builds with PEP 517, as "
+        "pip 26.3 does.",
+    )(f)
+    return click.option(
+        "--requirements-from-script",
+        "requirements_from_script",
+        multiple=True,
+        metavar="SCRIPT",
+        help="Add the dependencies of SCRIPT's inline metadata (PEP 723 '# /// script' "
+        "block); its requires-python must admit the target's Python.",
+    )(f)

@@ -55,9 +55,10 @@ def release_options(f: F) -> F:
     return f
 
 
-def group_options(f: F) -> F:
-    """``--group [PATH:]GROUP`` and ``--only-deps``."""
-    f = click.option(
+def only_deps_option(f: F) -> F:
+    """``--only-deps`` (``--only-dependencies``) alone, for ``roost lock``, whose
+    ``--group`` says more than install's."""
+    return click.option(
         "--only-deps",
         "--only-dependencies",
         "only_deps",
@@ -65,6 +66,11 @@ def group_options(f: F) -> F:
         help="Only the dependencies of the named requirements, not the requirements "
         "themselves (not with --no-deps, -r or --group).",
     )(f)
+
+
+def group_options(f: F) -> F:
+    """``--group [PATH:]GROUP`` and ``--only-deps``."""
+    f = only_deps_option(f)
     return click.option(
         "--group",
         "groups",

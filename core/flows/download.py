@@ -31,7 +31,12 @@ def run_download(invocation: Invocation) -> None:
     """``roost download``: resolve for the (maybe foreign) target, save the files."""
     from roost.flows.environment import load_target
     from roost.flows.gather import gather, index_sources, session
-    from roost.flows.install import build_stage, lazy_builder, refuse_sources
+    from roost.flows.install import (
+        build_stage,
+        check_nothing_built_for_foreign,
+        lazy_builder,
+        refuse_sources,
+    )
     from roost.flows.policy import candidate_filter
     from roost.flows.request import InstallRequest
     from roost.flows.sdists import SourceDistributions
@@ -47,6 +52,7 @@ def run_download(invocation: Invocation) -> None:
         Path(params["dest"]).mkdir(parents=True, exist_ok=True)
         return
     request = InstallRequest.from_gathered(inputs)
+    check_nothing_built_for_foreign(params, request.policy)
     here = load_target(invocation, params, request.settings)
     target = foreign_target(
         here,
@@ -73,8 +79,8 @@ def run_download(invocation: Invocation) -> None:
             request = replace(request, requirements=[checkouts.get(id(p), p) for p in named])
             request = build_stage(request, params, builder=builder, fetcher=net.fetcher)
             # Another machine's sdists cannot be built here to learn their
-            # dependencies: for a foreign target only wheels are candidates (pip asks
-            # for --only-binary=:all: there).
+            # dependencies: for a foreign target only wheels are candidates (with
+            # --no-deps, pip's other way in, an sdist is saved unbuilt).
             sdists = None if foreign else SourceDistributions(builder, net.fetcher, scratch)
             resolution = resolve(
                 request.requirements,
@@ -105,6 +111,11 @@ def run_download(invocation: Invocation) -> None:
                 if c.file is not None and c.file.link.url not in built
             ]
             saved = [f"{file.name}-{file.version}" for file, _future in futures]
+            # pip's "Downloading"/"Using cached" line for each file, then the "Saved" lines.
+            net.fetcher.say = out.info
+            for file, future in futures:
+                future.result()
+                net.fetcher.announce(file.link)
             for file, future in futures:
                 final = dest / file.link.filename
                 save_copy(

@@ -1,6 +1,7 @@
-"""What every resolving command (install, download) collects before resolving:
-settings (with requirements files' index options), requirements, constraints,
-index sources, and one HTTP client, finder and fetcher for the run."""
+"""What every resolving command (install, download, wheel, lock) collects before
+resolving: settings (with requirements files' options), requirements (with a script's
+inline metadata), constraints, index sources, and one HTTP client, finder and fetcher
+for the run."""
 
 from __future__ import annotations
 
@@ -58,9 +59,10 @@ def reqfile_layer(files: list[RequirementsFile], settings: Settings) -> Settings
             values["no-index"] = "1"
         if parsed.pre:
             values["pre"] = "1"
-        # A file's own --require-hashes line; the mode a --hash turns on is decided
-        # later (require_hashes), since --no-require-hashes can keep it off.
-        if parsed.require_hashes and not any(r.hashes for r in parsed.requirements):
+        # A file's own --require-hashes line (pip's error beside --no-require-hashes);
+        # the mode a --hash turns on is decided later (require_hashes), since
+        # --no-require-hashes can keep that one off.
+        if parsed.require_hashes_line:
             values["require-hashes"] = "1"
         if "no-require-hashes" in parsed.options:
             values["no-require-hashes"] = "1"
@@ -72,16 +74,25 @@ def gather(invocation: Invocation) -> Gathered:
     from roost.flows.groups import group_requirements, only_deps
     from roost.resolve.reqfile import parse_requirements_file
     from roost.resolve.requirement_line import parse_editable, parse_requirement_line
+    from roost.resolve.script_metadata import only_one_script
 
     settings = invocation.settings()
     params = invocation.params_for(settings)
+    script = only_one_script(tuple(params.get("requirements_from_script") or ()))
+    if script is not None and params.get("only_deps"):
+        raise RoostError(
+            "--only-deps cannot be combined with --requirements-from-script: it installs "
+            "the dependencies of the requirements named on the command line, and nothing else"
+        )
     only_deps(params)  # refused beside -r and --group before either is read, as pip does
+    asked = params
     # Requirements files can carry index options, so read them before the sources.
     files = [parse_requirements_file(path) for path in params.get("requirement_files", ())]
     layer = reqfile_layer(files, settings)
     if layer is not None:
         settings = Settings((layer, *settings.layers))
         params = invocation.params_for(settings)
+    params = with_file_selection(asked, params, files)
     requirements = [
         parse_requirement_line(text, "command line") for text in params.get("requirements", ())
     ]
@@ -92,12 +103,71 @@ def gather(invocation: Invocation) -> Gathered:
     )
     for parsed in files:
         requirements.extend(r for r in parsed.requirements if not r.constraint)
+    if script is not None:
+        requirements.extend(script_requirements(script))
     constraints = [r for parsed in files for r in parsed.requirements if r.constraint]
     for path in tuple(params.get("constraint_files", ())) + settings.get_list("constraint"):
         constraints.extend(parse_requirements_file(path, constraint=True).requirements)
-    if not (requirements or params.get("requirement_files")):
+    if not (requirements or params.get("requirement_files") or script):
         raise nothing_named(invocation.command, params.get("find_links") or ())
     return Gathered(settings, params, requirements, constraints, files)
+
+
+def with_file_selection(
+    asked: dict[str, Any], params: dict[str, Any], files: list[RequirementsFile]
+) -> dict[str, Any]:
+    """*params* with the selection options requirements files give (``--no-binary``,
+    ``--only-binary``, ``--prefer-binary``, ``--all-releases``, ``--only-final``) added
+    after the command line's, as pip adds a file's to its finder's.
+
+    *asked* are the options before the files were read: ``--pre`` beside
+    ``--all-releases``/``--only-final`` there is pip's error (left for the release
+    policy to raise); a ``--pre`` that meets the other two only through a file is read
+    as ``--all-releases :all:``, as pip reads it.
+    """
+    from roost.resolve.release_policy import ALL
+
+    merged = dict(params)
+    for parsed in files:
+        for key in ("no-binary", "only-binary", "all-releases", "only-final"):
+            dest = key.replace("-", "_")
+            if parsed.options.get(key):
+                merged[dest] = tuple(merged.get(dest) or ()) + tuple(parsed.options[key])
+        if "prefer-binary" in parsed.options:
+            merged["prefer_binary"] = True
+    per_project = ("all_releases", "only_final")
+    clash = asked.get("pre") and any(asked.get(key) for key in per_project)
+    if merged.get("pre") and any(merged.get(key) for key in per_project) and not clash:
+        merged["pre"] = False
+        merged["all_releases"] = (*tuple(merged.get("all_releases") or ()), ALL)
+    return merged
+
+
+def script_requirements(script: str) -> list[ParsedRequirement]:
+    """The dependencies of *script*'s inline metadata (``--requirements-from-script``),
+    read as requirements named on the command line (pip's: no file and line)."""
+    from roost.resolve.requirement_line import parse_requirement_line
+    from roost.resolve.script_metadata import read_script_metadata
+
+    metadata = read_script_metadata(script)
+    origin = f"{redact_text(script)} (inline script metadata)"
+    return [parse_requirement_line(text, origin) for text in metadata.dependencies]
+
+
+def check_script_python(params: Any, target: Target) -> None:
+    """Refuse a ``--requirements-from-script`` script whose ``requires-python`` leaves
+    out the Python resolved for (unless ``--ignore-requires-python``), as pip does.
+
+    :raises RoostError: it does.
+    """
+    from roost.resolve.script_metadata import read_script_metadata, script_python_problem
+
+    scripts = tuple(params.get("requirements_from_script") or ())
+    if not scripts or params.get("ignore_requires_python"):
+        return
+    problem = script_python_problem(read_script_metadata(scripts[0]), target.full_version)
+    if problem is not None:
+        raise RoostError(problem[0].upper() + problem[1:])
 
 
 def nothing_named(command: str, find_links: Sequence[str]) -> RoostError:
@@ -203,12 +273,13 @@ def session(
     import tempfile
 
     from roost.flows.policy import download_check
-    from roost.index.finder import Finder
+    from roost.index.finder import Finder, revalidate_pages
     from roost.net.client import Client
     from roost.store.fetch import Fetcher
     from roost.types import Options
     from roost.util.malloc_arenas import limit_malloc_arenas
 
+    check_script_python(params, target)
     limit_malloc_arenas()  # before the look-up, download and unpack threads start
     downloads = Path(tempfile.mkdtemp(prefix="roost-"))
     try:
@@ -217,6 +288,7 @@ def session(
             # max-age count.
             if params.get("upgrade"):
                 client.refresh = True
+            revalidate_pages(client, params.get("refresh_package") or ())
             for source in sources:
                 client.remember_credentials(source.url)
             # The options every hook of a resolving run sees (InstallRequest's).

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from roost.flows.gather import Session
     from roost.flows.invocation import Invocation
     from roost.manager import Manager
+    from roost.resolve.candidates import Policy
     from roost.resolve.requirement_line import ParsedRequirement
     from roost.store.fetch import Fetcher
     from roost.types import Target
@@ -141,16 +142,8 @@ def for_another_machine(params: dict[str, Any], request: InstallRequest) -> bool
 
     :raises ConfigError: one of them does not hold.
     """
-    if not any(
-        params.get(key) for key in ("platforms", "python_version", "implementation", "abis")
-    ):
+    if not check_nothing_built_for_foreign(params, request.policy):
         return False
-    policy = request.policy
-    if not policy.no_deps and (policy.only_binary != {"*"} or policy.no_binary):
-        raise ConfigError(
-            f"{FOREIGN_OPTIONS} describe another machine, and sources cannot be built "
-            "here for it: add --only-binary=:all: (and no --no-binary), or --no-deps"
-        )
     if not request.dry_run and not params.get("target_dir"):
         raise ConfigError(
             f"{FOREIGN_OPTIONS} describe another machine: what is resolved for it can go "
@@ -158,6 +151,25 @@ def for_another_machine(params: dict[str, Any], request: InstallRequest) -> bool
             "environment"
         )
     refuse_sources(request.requirements)
+    return True
+
+
+def check_nothing_built_for_foreign(params: dict[str, Any], policy: Policy) -> bool:
+    """Whether *params* describe another machine (install's and download's check, as
+    pip's): then nothing may need building here, so ``--only-binary=:all:`` without
+    ``--no-binary``, or ``--no-deps``, must be given.
+
+    :raises ConfigError: they describe one, and neither is given.
+    """
+    if not any(
+        params.get(key) for key in ("platforms", "python_version", "implementation", "abis")
+    ):
+        return False
+    if not policy.no_deps and (policy.only_binary != {"*"} or policy.no_binary):
+        raise ConfigError(
+            f"{FOREIGN_OPTIONS} describe another machine, and sources cannot be built "
+            "here for it: add --only-binary=:all: (and no --no-binary), or --no-deps"
+        )
     return True
 
 

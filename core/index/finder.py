@@ -328,3 +328,31 @@ class Finder:
             rejected=tuple(rejected),
             sources=tuple(answer.source for answer in answers),
         )
+
+
+def refresh_names(values: Sequence[str]) -> frozenset[str]:
+    """pip's ``--refresh-package`` values, read in order: names with commas,
+    ``:all:`` (every project) and ``:none:`` (forget the names so far)."""
+    names: set[str] = set()
+    for value in values:
+        for item in value.split(","):
+            item = item.strip()
+            if item == ":all:":
+                names = {":all:"}
+            elif item == ":none:":
+                names = set()
+            elif item and ":all:" not in names:
+                names.add(canonicalize_name(item))
+    return frozenset(names)
+
+
+def revalidate_pages(client: Client, values: Sequence[str]) -> None:
+    """Make *client* ask the index again about the cached pages of the projects
+    ``--refresh-package`` names (all of them for ``:all:``, as ``--refresh``)."""
+    names = refresh_names(values)
+    if ":all:" in names:
+        client.refresh = True
+        return
+    cache = client.http_cache if names else None
+    if cache is not None:
+        cache.revalidate_projects = cache.revalidate_projects | names

@@ -11,7 +11,8 @@ miss, and the next answer replaces it. Writes go through a temporary file and
 
 An entry is used without asking the server while it is fresh by the server's own
 ``Cache-Control: max-age`` (or ``Expires``), minus any ``Age`` it already had, as uv
-does and as HTTP caches do; after that, or always with ``--refresh``, it is revalidated
+does and as HTTP caches do; after that, or always with ``--refresh`` (and for the
+pages of the projects ``--refresh-package`` names), it is revalidated
 with a conditional request (``If-None-Match`` / ``If-Modified-Since``) that a 304
 answers in one small round trip. ``no-cache`` answers are always revalidated;
 ``no-store`` (or ``Vary: *``) answers are not kept. A body whose hash the caller
@@ -25,7 +26,7 @@ import hashlib
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,6 +71,8 @@ class Entry:
     headers: tuple[tuple[str, str], ...]
     body: bytes
     stored: float
+    #: Asked again whatever its age: a page of a project ``--refresh-package`` names.
+    revalidate: bool = False
 
     @functools.cached_property
     def sha256(self) -> str:
@@ -84,6 +87,8 @@ class Entry:
 
     def fresh(self, now: float) -> bool:
         """Whether the server's caching headers let this entry be used unasked at *now*."""
+        if self.revalidate:
+            return False
         directives = cache_directives(self.header("cache-control") or "")
         if "no-cache" in directives or "no-store" in directives:
             return False
@@ -149,12 +154,36 @@ def storable(response: httpx.Response) -> bool:
     return "no-store" not in directives and "*" not in vary
 
 
+def page_project(url: str) -> str | None:
+    """The canonical project name an index page's URL ends in (``.../simple/Foo/``, or
+    a static host's ``.../simple/Foo/index.html``, gives ``foo``), or None for a URL
+    that cannot be one (one with a query)."""
+    from urllib.parse import urlsplit
+
+    from packaging.utils import canonicalize_name
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.query:
+        return None
+    folder, _, segment = parts.path.rstrip("/").rpartition("/")
+    if segment in {"index.html", "index.json"}:
+        segment = folder.rpartition("/")[2]
+    return canonicalize_name(segment) if segment else None
+
+
 class HttpCache:
     """Responses under *root*/http, keyed by request."""
 
     def __init__(self, root: Path) -> None:
         self.root = root / "http"
         self._read_only = False
+        #: Canonical project names whose index pages are never fresh (pip's
+        #: ``--refresh-package``): a page is one whose URL's last path segment is
+        #: the project's name, as the simple API (PEP 503) lays pages out.
+        self.revalidate_projects: frozenset[str] = frozenset()
 
     def key(
         self,
@@ -193,9 +222,13 @@ class HttpCache:
                 body=body,
                 stored=float(meta["stored"]),
             )
-            return entry if entry.sha256 == meta["sha256"] else None
+            if entry.sha256 != meta["sha256"]:
+                return None
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
+        if self.revalidate_projects and page_project(entry.url) in self.revalidate_projects:
+            return replace(entry, revalidate=True)
+        return entry
 
     def store(self, key: str, response: httpx.Response) -> Entry | None:
         """Keep *response* (already read) under *key* if it may be kept."""

@@ -96,6 +96,9 @@ class RequirementsFile:
     trusted_hosts: tuple[str, ...] = ()
     #: A ``--require-hashes`` line, or any requirement with ``--hash``.
     require_hashes: bool = False
+    #: A ``--require-hashes`` line itself: pip's error beside ``--no-require-hashes``,
+    #: where a ``--hash`` alone is not.
+    require_hashes_line: bool = False
     #: Other pip options, by long name without dashes: ``no-binary``, ``only-binary``,
     #: ``all-releases``, ``only-final``, ``use-feature`` map to their values in order;
     #: the flags ``prefer-binary`` and ``no-require-hashes`` map to ``()`` when present.
@@ -333,7 +336,7 @@ class _Collector:
                 )
             )
             if hashes:
-                self.flags.add("require-hashes")
+                self.flags.add("hashed")
         elif opts.requirements:
             self.include(file, opts.requirements[0], False, where)
         elif opts.constraints:
@@ -393,7 +396,8 @@ class _Collector:
             no_index="no-index" in self.flags,
             pre="pre" in self.flags,
             trusted_hosts=take("trusted-hosts"),
-            require_hashes="require-hashes" in self.flags,
+            require_hashes=bool({"require-hashes", "hashed"} & self.flags),
+            require_hashes_line="require-hashes" in self.flags,
             options={
                 **{key: tuple(values) for key, values in self.values.items() if values},
                 **{

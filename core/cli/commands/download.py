@@ -4,7 +4,8 @@ Wheels, and sdists where no wheel fits (built only to learn their dependencies),
 pip saves them; an archive or VCS URL is saved too (a VCS checkout as a zip). With
 ``--platform``, ``--python-version``, ``--implementation`` and ``--abi`` it resolves
 for another machine (the first stage of a multi-stage build often runs elsewhere);
-then only wheels are candidates, since nothing can be built for that machine here.
+as with pip, that needs ``--only-binary=:all:`` or ``--no-deps``, since nothing can be
+built for that machine here.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from roost.cli.options import (
     hash_mode_options,
     ignore_requires_python_option,
     index_options,
+    pip_resolving_options,
     python_option,
     requirement_file_options,
 )
@@ -30,6 +32,7 @@ def download_command() -> click.Command:
     @click.command("download")
     @click.argument("requirements", nargs=-1)
     @requirement_file_options("Download from a requirements file.")
+    @pip_resolving_options
     @click.option(
         "-d",
         "--dest",

@@ -15,6 +15,7 @@ from roost.cli.options import (
     hash_mode_options,
     ignore_requires_python_option,
     index_options,
+    pip_resolving_options,
     python_option,
     requirement_file_options,
     src_option,
@@ -37,6 +38,7 @@ def install_command() -> click.Command:
         "with #egg=NAME) is checked out into --src first.",
     )
     @requirement_file_options("Install from a requirements file (pip's format).")
+    @pip_resolving_options
     @python_option
     @index_options
     @click.option("-U", "--upgrade", is_flag=True, help="Upgrade named packages to the newest.")
@@ -125,7 +127,14 @@ def install_command() -> click.Command:
 
 def _names_something(params: dict[str, Any]) -> bool:
     return any(
-        params.get(key) for key in ("requirements", "editables", "requirement_files", "groups")
+        params.get(key)
+        for key in (
+            "requirements",
+            "editables",
+            "requirement_files",
+            "groups",
+            "requirements_from_script",
+        )
     )
 
 

@@ -9,13 +9,22 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from roost.cli.options import environment_filter_options, index_options, python_option
+from roost.cli.options import (
+    environment_filter_options,
+    index_options,
+    python_option,
+    refresh_package_option,
+)
+from roost.cli.release_options import release_options
 from roost.util.output import Output
 
 if TYPE_CHECKING:
+    import datetime
+
     from packaging.version import Version
 
     from roost.flows.environment import Context
+    from roost.index.finder import FileCandidate, FindResult
     from roost.manager import Manager
     from roost.target.installed import InstalledDist
 
@@ -102,10 +111,40 @@ def not_required(dists: Sequence[InstalledDist], context: Context) -> list[Insta
     return [dist for dist in dists if dist.key not in needed]
 
 
-def with_latest(
-    rows: Sequence[Row], ctx: click.Context, context: Context, *, pre: bool
-) -> list[Row]:
-    """*rows* with the newest non-yanked version the indexes offer; unknown ones dropped."""
+def newest_file(
+    result: FindResult, params: dict[str, Any], before: datetime.datetime | None
+) -> FileCandidate | None:
+    """The file ``--outdated``/``--uptodate`` compare with, as pip's list picks it: not
+    yanked, of a type ``--no-binary``/``--only-binary`` allow, uploaded before the
+    cut-off, a pre-release only where ``--pre``/``--all-releases`` allow one for the
+    project; the newest (with ``--prefer-binary``, the newest wheel when there is one)."""
+    from roost.resolve.candidates import binary_policy
+    from roost.resolve.release_policy import choices_from_params, uploaded_too_late
+
+    key = result.project
+    only_binary = binary_policy(params.get("only_binary") or ())
+    no_binary = binary_policy(params.get("no_binary") or ())
+    wheels_ok = not (key in no_binary or ("*" in no_binary and key not in only_binary))
+    sdists_ok = not (key in only_binary or ("*" in only_binary and key not in no_binary))
+    # pip's list leaves pre-releases out unless an option allows them for the project.
+    pre_ok = choices_from_params(params).allows_prereleases(key) is True
+    usable = [
+        c
+        for c in result.candidates
+        if c.link.yanked is None
+        and (wheels_ok if c.is_wheel else sdists_ok)
+        and (pre_ok or not c.version.is_prerelease)
+        and (before is None or not uploaded_too_late(c.link, before))
+    ]
+    if params.get("prefer_binary"):
+        # pip ranks any wheel above any sdist then; the sort is stable, so newest first.
+        usable.sort(key=lambda c: not c.is_wheel)
+    return usable[0] if usable else None
+
+
+def with_latest(rows: Sequence[Row], ctx: click.Context, context: Context) -> list[Row]:
+    """*rows* with the newest version the indexes offer (:func:`newest_file`); rows
+    with none dropped."""
     from concurrent.futures import ThreadPoolExecutor
     from dataclasses import replace
 
@@ -113,8 +152,11 @@ def with_latest(
     from roost.index.finder import Finder, no_index_configured_message
     from roost.index.pip_default import with_pip_default
     from roost.net.client import Client
+    from roost.resolve.release_policy import cutoff_from_params
     from roost.util.cache import cache_root
 
+    params = context.params
+    before = cutoff_from_params(params)
     manager: Manager = ctx.meta["roost.manager"]
     # As install asks: with no index-url configured, the index pip would use, last.
     sources, search = with_pip_default(
@@ -140,14 +182,11 @@ def with_latest(
         )
 
         def latest(row: Row) -> Row | None:
-            for candidate in finder.find(row.dist.name).candidates:
-                if candidate.link.yanked is not None:
-                    continue
-                if candidate.version.is_prerelease and not pre:
-                    continue
-                filetype = "wheel" if candidate.is_wheel else "sdist"
-                return replace(row, latest=candidate.version, filetype=filetype)
-            return None
+            found = newest_file(finder.find(row.dist.name), params, before)
+            if found is None:
+                return None
+            filetype = "wheel" if found.is_wheel else "sdist"
+            return replace(row, latest=found.version, filetype=filetype)
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             found = list(pool.map(latest, rows))
@@ -163,6 +202,26 @@ def list_command() -> click.Command:
     @click.option("-e", "--editable", is_flag=True, help="Only editable installs.")
     @environment_filter_options
     @click.option("--pre", is_flag=True, help="With -o/-u: count pre-releases as newer versions.")
+    @release_options
+    @click.option(
+        "--no-binary",
+        "no_binary",
+        multiple=True,
+        metavar="FORMAT",
+        help="With -o/-u: for these projects (:all:, or names) count only sdists.",
+    )
+    @click.option(
+        "--only-binary",
+        "only_binary",
+        multiple=True,
+        metavar="FORMAT",
+        help="With -o/-u: for these projects (:all:, or names) count only wheels.",
+    )
+    @click.option(
+        "--prefer-binary",
+        is_flag=True,
+        help="With -o/-u: the newest version with a wheel is the latest, when there is one.",
+    )
     @click.option(
         "--format",
         "list_format",
@@ -183,6 +242,7 @@ def list_command() -> click.Command:
     @click.option("--exclude", multiple=True, metavar="NAME", help="Leave NAME out (repeatable).")
     @python_option
     @index_options
+    @refresh_package_option
     @click.pass_context
     def list_(ctx: click.Context, /, **_: Any) -> None:
         """List installed distributions, sorted by name."""
@@ -195,11 +255,13 @@ def list_command() -> click.Command:
             editable_location,
             load_context,
         )
+        from roost.resolve.release_policy import choices_from_params
 
         out = ctx.find_object(Output) or Output()
         context = load_context(invocation(ctx, "list"))
         params = context.params
         outdated, uptodate = bool(params["outdated"]), bool(params["uptodate"])
+        choices_from_params(params)  # --pre beside --all-releases: pip's error, first
         if outdated and uptodate:
             raise click.UsageError("--outdated and --uptodate cannot be combined")
         if outdated and params["list_format"] == "freeze":
@@ -224,7 +286,7 @@ def list_command() -> click.Command:
             keep = {d.key for d in not_required([r.dist for r in rows], context)}
             rows = [row for row in rows if row.dist.key in keep]
         if outdated or uptodate:
-            rows = with_latest(rows, ctx, context, pre=bool(params["pre"]))
+            rows = with_latest(rows, ctx, context)
             rows = [
                 row
                 for row in rows
