@@ -155,16 +155,23 @@ def test_quiet_says_no_file_lines(tmp_path: Path, server: IndexServer) -> None:
 def test_download_says_what_pip_says(tmp_path: Path, server: IndexServer) -> None:
     """Cold and warm, the file lines before the Saved lines."""
     said: dict[str, list[list[str]]] = {}
+    closing: dict[str, list[str]] = {}
     for name in ("pip", "roost"):
         tool = Tool(tmp_path, name, server.url)
         runs = [tool("download", "-d", f"dest-{name}-{n}", "top") for n in (1, 2)]
         said[name] = [file_lines(run.stdout) for run in runs]
+        # "Saved ./dest/FILE" (relative, as pip shows it) and the projects' names.
+        first = runs[0].stdout.splitlines()
+        saved_lines = [line for line in first if line.startswith("Saved ")]
+        names = " ".join(sorted(first[-1].split()[2:]))
+        closing[name] = [*sorted(s.replace(f"dest-{name}-", "dest-") for s in saved_lines), names]
         for run in runs:
             lines = run.stdout.splitlines()
             verbs = [n for n, line in enumerate(lines) if line.startswith(FILE_VERBS)]
             saved = [n for n, line in enumerate(lines) if line.startswith("Saved ")]
             assert len(saved) == 3 and max(verbs) < min(saved), run.stdout
     assert said["roost"] == said["pip"]
+    assert closing["roost"] == closing["pip"]
     assert all(line.startswith("Downloading ") for line in said["roost"][0])
     assert all(line.startswith("Using cached ") for line in said["roost"][1])
 

@@ -110,7 +110,7 @@ def run_download(invocation: Invocation) -> None:
                 for c in resolution.candidates
                 if c.file is not None and c.file.link.url not in built
             ]
-            saved = [f"{file.name}-{file.version}" for file, _future in futures]
+            saved = [str(file.name) for file, _future in futures]
             # pip's "Downloading"/"Using cached" line for each file, then the "Saved" lines.
             net.fetcher.say = out.info
             for file, future in futures:
@@ -187,13 +187,13 @@ def _save_source(
 
         archive = dest / f"{name}-{version}.zip"
         _zip_tree(Path(file_url_path(url)), archive, str(name))
-        out.info(f"Saved {archive}")
+        out.info(f"Saved {display_path(archive)}")
     else:
         path, _sha256 = downloader(fetcher, parsed)(url)
         filename = os.path.basename(url.partition("#")[0].rstrip("/"))
         final = dest / filename
         save_copy(path, final, out, already=f"File was already downloaded {final}")
-    return [f"{name}-{version}"]
+    return [str(name)]
 
 
 def save_copy(path: Path, final: Path, out: Output, *, already: str) -> None:
@@ -206,7 +206,16 @@ def save_copy(path: Path, final: Path, out: Output, *, already: str) -> None:
         out.info(already)
     else:
         shutil.copyfile(path, final)
-        out.info(f"Saved {final}")
+        out.info(f"Saved {display_path(final)}")
+
+
+def display_path(path: Path) -> str:
+    """*path* as pip shows a saved file: ``./dist/x.whl`` below the working folder,
+    else as it is."""
+    try:
+        return os.path.join(".", path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _zip_tree(root: Path, archive: Path, name: str) -> None:
