@@ -10,6 +10,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
+import bench.locking
 from bench.locking import bench_lock, lock_install_command
 from bench.server import serve
 from bench.static_index import write_index
@@ -51,7 +54,12 @@ def test_the_lock_scenario_with_roost(tmp_path: Path) -> None:
     assert any("primed roost (ok" in line for line in lines)
 
 
-def test_each_tool_is_told_to_install_exactly_the_lock(tmp_path: Path) -> None:
+def test_each_tool_is_told_to_install_exactly_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only the arguments are looked at: where each tool's executable lives (uv is not
+    # installed in the test session) does not matter here.
+    monkeypatch.setattr(bench.locking, "command_prefix", lambda tool: [tool])
     lock, python, cache = tmp_path / "pylock.toml", tmp_path / "v" / "bin" / "python", tmp_path
     roost = lock_install_command("roost", python, lock, "http://i/simple/", cache)
     pip = lock_install_command("pip", python, lock, "http://i/simple/", cache)
