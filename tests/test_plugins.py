@@ -1,12 +1,13 @@
 """roost's plugin system end to end: real plugin wheels, installed by roost, run by the CLI.
 
 Each third-party plugin is a real distribution with an entry point in the group
-``roost``. roost installs it with ``--target DIR`` and later runs with
-``PYTHONPATH=DIR``, so the interpreter running roost sees the distribution exactly as
-it would after ``pip install roost-demo-plugin`` next to roost.
-
-The demo plugin's source is the worked example of docs/plugins.md; a test keeps the two
-identical, so the tutorial's code is the code proven here.
+``roost`` (their sources: tests/support/plugin_sources.py). roost installs it with
+``--target DIR`` and later runs with ``PYTHONPATH=DIR``, so the interpreter running
+roost sees the distribution exactly as it would after ``pip install roost-demo-plugin``
+next to roost: listing, an index source and a post-install report, blocking, ``-p
+MODULE``, plugins that must not brick roost, the essential guard, and third-party
+implementations ahead of the defaults. The docs' plugins and examples:
+tests/test_plugin_docs.py.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -25,172 +25,20 @@ import pytest
 
 from roost.manager import BUILTIN_PLUGINS
 from tests.support.envs import clean_env, installed, run_roost
+from tests.support.plugin_sources import (
+    BROKEN_PLUGIN,
+    DEMO_PLUGIN,
+    DUPLICATE_PLUGIN,
+    SHOUT_PLUGIN,
+    UNKNOWN_HOOK_PLUGIN,
+    VENDOR_PLUGIN,
+    build_plugin_wheel,
+)
 from tests.support.server import IndexServer
 from tests.support.wheels import WheelSpec, build_wheel
 
-ROOT = Path(__file__).resolve().parent.parent
 # Every built-in the manager registers must show up as loaded, with origin built-in.
 BUILTINS = BUILTIN_PLUGINS
-
-# The worked example of docs/plugins.md (test_docs_show_the_tested_plugin keeps them equal).
-DEMO_PLUGIN = '''\
-"""roost-demo-plugin: a local folder of wheels as an index source, and an install report."""
-
-from __future__ import annotations
-
-import json
-import os
-from pathlib import Path
-
-from packaging.utils import parse_wheel_filename
-
-from roost import hookimpl
-from roost.types import IndexSource, Link, ProjectLinks
-
-SOURCE = IndexSource(url="demo://local", kind="demo", origin="roost-demo-plugin")
-
-
-@hookimpl
-def roost_index_sources(settings):
-    """Ask the demo source after the configured indexes."""
-    return [SOURCE]
-
-
-@hookimpl
-def roost_index_lookup(project, source, client):
-    """List the wheels of *project* in $ROOST_DEMO_WHEELS; None for other sources."""
-    if source.kind != "demo":
-        return None  # not ours: let simple_index or find_links answer
-    folder = Path(os.environ.get("ROOST_DEMO_WHEELS", "."))
-    links = tuple(
-        Link(url=path.resolve().as_uri(), filename=path.name, source=source)
-        for path in sorted(folder.glob("*.whl"))
-        if parse_wheel_filename(path.name)[0] == project
-    )
-    return ProjectLinks(project=project, source=source, links=links, found=bool(links))
-
-
-@hookimpl
-def roost_post_install(target, scheme, installed, options):
-    """Write what was installed, as JSON, to $ROOST_DEMO_REPORT."""
-    report = os.environ.get("ROOST_DEMO_REPORT")
-    if report:
-        data = {
-            "python": target.executable,
-            "scheme": scheme.name,
-            "installed": [{"name": d.name, "version": d.version} for d in installed],
-        }
-        Path(report).write_text(json.dumps(data, indent=2))
-'''
-
-BROKEN_PLUGIN = 'raise ImportError("roost_broken_plugin needs a module that is not here")\n'
-
-UNKNOWN_HOOK_PLUGIN = """\
-import os
-from pathlib import Path
-
-from roost import hookimpl
-
-
-@hookimpl
-def roost_no_such_hook():
-    return None
-
-
-@hookimpl
-def roost_post_install(target, scheme, installed, options):
-    Path(os.environ["ROOST_UNKNOWN_REPORT"]).write_text("ran")
-"""
-
-# Registered under the taken name "simple_index": if it replaced the built-in, no
-# project would ever be found.
-DUPLICATE_PLUGIN = """\
-from roost import hookimpl
-from roost.types import ProjectLinks
-
-
-@hookimpl
-def roost_index_lookup(project, source, client):
-    return ProjectLinks(project=project, source=source, found=False)
-"""
-
-VENDOR_PLUGIN = """\
-import os
-import ssl
-from pathlib import Path
-
-import click
-
-from roost import hookimpl
-from roost.types import Scheme
-
-
-@hookimpl
-def roost_add_options(command):
-    if command != "install":
-        return []
-    return [click.Option(["--vendor"], is_flag=True, help="Install into $ROOST_VENDOR_DIR.")]
-
-
-@hookimpl
-def roost_select_scheme(target, options):
-    if not options.flag("vendor"):
-        return None
-    base = os.environ["ROOST_VENDOR_DIR"]
-    return Scheme(
-        purelib=base,
-        platlib=base,
-        headers=os.path.join(base, "include"),
-        scripts=os.path.join(base, "bin"),
-        data=base,
-        name="vendor",
-    )
-
-
-@hookimpl
-def roost_ssl_context(settings):
-    Path(os.environ["ROOST_VENDOR_TLS_MARK"]).write_text("vendor")
-    return ssl.create_default_context()
-
-
-@hookimpl
-def roost_install_event(event):
-    with open(os.environ["ROOST_VENDOR_EVENTS"], "a") as log:
-        log.write(f"{event.kind} {event.name} {event.version} {event.index}/{event.total}\\n")
-"""
-
-SHOUT_PLUGIN = """\
-import click
-
-from roost import hookimpl
-
-
-@hookimpl
-def roost_add_options(command):
-    if command != "install":
-        return []
-    return [click.Option(["--shout"], is_flag=True, help="Announce what was installed.")]
-
-
-@hookimpl
-def roost_post_install(target, scheme, installed, options):
-    if options.flag("shout"):
-        print("SHOUT: " + ", ".join(d.name.upper() for d in installed))
-"""
-
-
-def build_plugin_wheel(
-    name: str, module: str, source: str, entry_points: Mapping[str, str], dest: Path
-) -> Path:
-    """A wheel of *module* whose entry_points.txt has a ``[roost]`` group."""
-    spec = WheelSpec(
-        name,
-        "1.0",
-        module=module,
-        files={f"{module}/__init__.py": source},
-        entry_points={"roost": dict(entry_points)},
-    )
-    return build_wheel(spec, dest)
 
 
 @dataclass(frozen=True)
@@ -458,79 +306,3 @@ def test_third_party_scheme_and_tls_override_defaults(
     run_roost(*install_args(venv, index_server, "zeta"), env=env, check=True)
     assert installed(venv)["zeta"] == "1.0"
     assert not (vendor / "zeta").exists()
-
-
-# -- docs ----------------------------------------------------------------------------
-
-
-def test_docs_show_the_tested_plugin() -> None:
-    """docs/plugins.md's worked example is, byte for byte, the plugin tested here."""
-    text = (ROOT / "docs" / "plugins.md").read_text()
-    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL)
-    assert DEMO_PLUGIN in blocks
-
-
-def test_docs_cover_every_hook_and_builtin() -> None:
-    from roost import hookspecs
-
-    hooks_md = (ROOT / "docs" / "hooks.md").read_text()
-    plugins_md = (ROOT / "docs" / "plugins.md").read_text()
-    for name in dir(hookspecs):
-        if name.startswith("roost_"):
-            assert f"## `{name}" in hooks_md, name
-    for name in BUILTINS:
-        assert f"`{name}`" in plugins_md, name
-
-
-def python_blocks(doc: str) -> list[str]:
-    return re.findall(r"```python\n(.*?)```", (ROOT / "docs" / doc).read_text(), flags=re.DOTALL)
-
-
-def test_hooks_md_examples_are_valid_plugins() -> None:
-    """Every example implementation in docs/hooks.md registers against the real specs."""
-    from types import ModuleType
-
-    from roost.manager import Manager
-
-    warnings: list[str] = []
-    manager = Manager.build(autoload=False, warn=warnings.append)
-    examples = [block for block in python_blocks("hooks.md") if "@hookspec" not in block]
-    implemented: set[str] = set()
-    for number, block in enumerate(examples):
-        module = ModuleType(f"hooks_md_example_{number}")
-        exec(compile(block, module.__name__, "exec"), module.__dict__)
-        manager.pm.register(module, name=module.__name__)  # raises on a bad signature
-        callers = manager.pm.get_hookcallers(module) or []
-        assert callers, f"example {number} implements no hook"
-        assert all(caller.has_spec() for caller in callers), number
-        implemented.update(caller.name for caller in callers)
-    manager.pm.check_pending()
-    from roost import hookspecs
-
-    assert implemented == {name for name in dir(hookspecs) if name.startswith("roost_")}
-    assert warnings == []
-
-
-def test_tutorial_test_passes(tmp_path: Path, tmp_home: dict[str, str]) -> None:
-    """docs/plugins.md's project layout and test, copied out and run as a user would."""
-    package = tmp_path / "src" / "roost_demo_plugin"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text(DEMO_PLUGIN)
-    (tmp_path / "tests").mkdir()
-    # The standard-library test; the roost.testing section's example runs in
-    # test_testing_kit.py, the quickstart's in test_plugin_quickstart.py.
-    heading = "### Test it with the standard library alone\n"
-    tutorial = (ROOT / "docs" / "plugins.md").read_text().split(heading, 1)[1]
-    tutorial = tutorial.split("\n## ", 1)[0]
-    (test,) = re.findall(r"```python\n(.*?)```", tutorial, flags=re.DOTALL)
-    (tmp_path / "tests" / "test_demo_plugin.py").write_text(test)
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-        check=False,
-        cwd=tmp_path,
-        env=tmp_home,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,47 +1,25 @@
-"""Requirements files parsed the way pip parses them, from real files on disk."""
+"""Requirements files parsed the way pip parses them, from real files on disk: lines,
+comments and continuations, environment variables, requirement forms, hashes, options,
+errors and encodings, and single requirement lines from the command line.
+
+Nested and remote files: test_reqfile_includes.py; properties over generated lines:
+test_reqfile_properties.py.
+"""
 
 from __future__ import annotations
 
 import codecs
-import functools
-import http.server
-import tempfile
-import threading
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
 
 from roost.errors import RequirementError
-from roost.resolve.reqfile import RequirementsFile, parse_requirements_file
-from roost.resolve.requirement_line import ParsedRequirement, parse_requirement_line
+from roost.resolve.reqfile import parse_requirements_file
+from roost.resolve.requirement_line import parse_requirement_line
+from tests.support.reqfiles import names, only, parse, write
 from tests.support.wheels import WheelSpec, build_wheel
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def parse(tmp_path: Path, text: str, **kwargs: object) -> RequirementsFile:
-    kwargs.setdefault("env", {})
-    return parse_requirements_file(write(tmp_path / "requirements.txt", text), **kwargs)  # type: ignore[arg-type]
-
-
-def names(result: RequirementsFile) -> list[str]:
-    return [str(r.requirement) for r in result.requirements]
-
-
-def only(result: RequirementsFile) -> ParsedRequirement:
-    assert len(result.requirements) == 1, result.requirements
-    return result.requirements[0]
-
 
 # --- lines, comments, continuations -------------------------------------------------
 
@@ -317,134 +295,6 @@ def test_unbalanced_quotes_in_options(tmp_path: Path) -> None:
         parse(tmp_path, "--trusted-host 'oops\n")
 
 
-# --- nested files -------------------------------------------------------------------
-
-
-def test_nested_files_are_inlined_relative_to_the_including_file(tmp_path: Path) -> None:
-    write(tmp_path / "base" / "common.txt", "beta\n-r ../more/extra.txt\n")
-    write(tmp_path / "more" / "extra.txt", "gamma\n")
-    write(tmp_path / "base" / "pins.txt", "beta==2\n")
-    top = write(
-        tmp_path / "requirements.txt",
-        "alpha\n-r base/common.txt\n--constraint=base/pins.txt\ndelta\n",
-    )
-    result = parse_requirements_file(top, env={})
-    assert names(result) == ["alpha", "beta", "gamma", "beta==2", "delta"]
-    assert [r.constraint for r in result.requirements] == [False, False, False, True, False]
-    assert result.requirements[2].origin == f"{tmp_path / 'more' / 'extra.txt'}:1"
-
-
-def test_options_in_nested_files_apply(tmp_path: Path) -> None:
-    write(tmp_path / "idx.txt", "-i https://nested.invalid/simple\n--require-hashes\n")
-    result = parse(tmp_path, "--requirement idx.txt\n")
-    assert result.index_url == "https://nested.invalid/simple"
-    assert result.require_hashes
-
-
-def test_constraint_file_and_what_it_includes(tmp_path: Path) -> None:
-    write(tmp_path / "more-pins.txt", "gamma<3\n")
-    write(tmp_path / "reqs.txt", "delta\n")
-    path = write(tmp_path / "c.txt", "alpha<2\n-c more-pins.txt\n-r reqs.txt\n")
-    result = parse_requirements_file(path, constraint=True, env={})
-    by_name = {r.requirement.name: r.constraint for r in result.requirements if r.requirement}
-    # As in pip: ``-c`` includes constraints and ``-r`` includes requirements,
-    # whichever kind of file the line is in.
-    assert by_name == {"alpha": True, "gamma": True, "delta": False}
-
-
-def test_direct_recursion_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(RequirementError, match="recursively") as info:
-        parse(tmp_path, "alpha\n-r requirements.txt\n")
-    assert "requirements.txt:2" in str(info.value)
-
-
-def test_indirect_recursion_names_both_files(tmp_path: Path) -> None:
-    write(tmp_path / "a.txt", "-r sub/b.txt\n")
-    write(tmp_path / "sub" / "b.txt", "alpha\n-c ../a.txt\n")
-    with pytest.raises(RequirementError) as info:
-        parse_requirements_file(tmp_path / "a.txt", env={})
-    message = str(info.value)
-    assert f"{tmp_path / 'sub' / 'b.txt'}:2" in message
-    assert "a.txt includes itself recursively" in message
-
-
-def test_a_file_included_twice_side_by_side_is_not_recursion(tmp_path: Path) -> None:
-    write(tmp_path / "shared.txt", "zeta\n")
-    write(tmp_path / "one.txt", "-r shared.txt\n")
-    write(tmp_path / "two.txt", "-r shared.txt\n")
-    result = parse(tmp_path, "-r one.txt\n-r two.txt\n")
-    assert names(result) == ["zeta", "zeta"]
-
-
-def test_missing_nested_file(tmp_path: Path) -> None:
-    with pytest.raises(RequirementError) as info:
-        parse(tmp_path, "alpha\n-c nope.txt\n")
-    message = str(info.value)
-    assert "(from line 2 of " in message and "requirements.txt)" in message
-    assert message.startswith("Could not open requirements file: [Errno 2]")
-    assert f"{tmp_path / 'nope.txt'}'" in message
-
-
-def test_missing_top_level_file(tmp_path: Path) -> None:
-    with pytest.raises(RequirementError, match=r"^Could not open requirements file:.*absent\.txt"):
-        parse_requirements_file(tmp_path / "absent.txt")
-
-
-def test_unreadable_file(tmp_path: Path) -> None:
-    with pytest.raises(RequirementError, match=r"^Could not open requirements file: \[Errno 21\]"):
-        parse_requirements_file(tmp_path)  # a directory
-
-
-def test_file_url_as_top_level(tmp_path: Path) -> None:
-    write(tmp_path / "nested.txt", "beta\n")
-    path = write(tmp_path / "r.txt", "alpha\n-r nested.txt\n")
-    assert names(parse_requirements_file(path.as_uri(), env={})) == ["alpha", "beta"]
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[str]:
-    """A real HTTP server on loopback serving tmp_path/www."""
-    root = tmp_path / "www"
-    root.mkdir()
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(root))
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def http_fetch(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return response.read().decode("utf-8")  # type: ignore[no-any-return]
-
-
-def test_remote_includes_use_fetch_and_url_joins(tmp_path: Path, served: str) -> None:
-    write(tmp_path / "www" / "reqs" / "top.txt", "alpha\n-r ../pins/more.txt\n")
-    write(tmp_path / "www" / "pins" / "more.txt", "beta==1\n")
-    local = write(tmp_path / "local.txt", f"-r {served}/reqs/top.txt\ngamma\n")
-    result = parse_requirements_file(local, env={}, fetch=http_fetch)
-    assert names(result) == ["alpha", "beta==1", "gamma"]
-    assert result.requirements[1].origin == f"{served}/pins/more.txt:1"
-
-
-def test_remote_include_without_fetch_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(RequirementError) as info:
-        parse(tmp_path, "-r https://user:hunter2@h.invalid/r.txt\n")
-    message = str(info.value)
-    assert "requirements.txt:1" in message
-    assert "hunter2" not in message and "user:****@h.invalid" in message
-
-
 # --- errors -------------------------------------------------------------------------
 
 
@@ -527,88 +377,3 @@ def test_parse_requirement_line_forms() -> None:
     assert direct.url == "https://h.invalid/name-1.0.tar.gz"
     with pytest.raises(RequirementError, match=r"^cli: Invalid requirement: 'alpha >>'"):
         parse_requirement_line("alpha >>", "cli")
-
-
-# --- properties ---------------------------------------------------------------------
-
-_ARCHIVES = (".whl", ".zip", ".tar", ".tgz", ".tbz", ".txz", ".tlz", ".gz", ".bz2", ".xz")
-_NAMES = st.from_regex(r"[A-Za-z0-9]([A-Za-z0-9._-]{0,10}[A-Za-z0-9])?", fullmatch=True).filter(
-    lambda n: not n.lower().endswith(_ARCHIVES) and not n.lower().endswith((".lz", ".lzma"))
-)
-_EXTRAS = st.lists(st.from_regex(r"[a-z][a-z0-9]{0,5}", fullmatch=True), max_size=3)
-_VERSIONS = st.from_regex(r"[0-9]{1,3}(\.[0-9]{1,3}){0,2}", fullmatch=True)
-_SPECS = st.lists(
-    st.tuples(st.sampled_from(["==", "!=", "<=", ">=", "<", ">", "~="]), _VERSIONS),
-    max_size=3,
-).map(lambda parts: ",".join(op + v for op, v in parts if not (op == "~=" and "." not in v)))
-_MARKERS = st.sampled_from(
-    [
-        "",
-        'python_version < "4"',
-        "sys_platform == 'linux' and python_version >= '3.8'",
-        'extra == "test" or os_name != "nt"',
-        "platform_machine in 'x86_64 aarch64'",
-    ]
-)
-_FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-@_FAST
-@given(name=_NAMES, extras=_EXTRAS, spec=_SPECS, marker=_MARKERS, space=st.sampled_from(["", " "]))
-def test_valid_lines_round_trip(
-    name: str, extras: list[str], spec: str, marker: str, space: str
-) -> None:
-    text = name + (f"[{','.join(extras)}]" if extras else "") + space + spec
-    if marker:
-        text += f"{space};{space}{marker}"
-    for parsed in (
-        parse_requirement_line(text, "cli"),
-        _parse_text(text + "  # note\n").requirements[0],
-    ):
-        req = parsed.requirement
-        assert req is not None
-        assert req.name == name
-        assert req.extras == set(extras)
-        assert req.specifier == SpecifierSet(spec)
-        assert (str(req.marker) if req.marker else "") == (marker and str(Marker(marker)))
-        assert parsed.url is None
-
-
-def _parse_text(text: str) -> RequirementsFile:
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "r.txt"
-        path.write_text(text, encoding="utf-8")
-        return parse_requirements_file(path, env={})
-
-
-_LINE_PIECES = st.sampled_from(
-    [
-        "alpha", "-r ", "-c ", "-e ", "--hash=", "sha256:", "\\", "\n", "#", " ", ";",
-        "${X}", "@", "https://", "u:p@", ".whl", "[x]", "==1", "-i", "--pre", "'", '"',
-        "--", "file:", "./", "..", "=", "<", "(", "\t", "\r\n",
-    ]
-)  # fmt: skip
-
-
-@_FAST
-@given(st.lists(st.one_of(_LINE_PIECES, st.text(max_size=8)), max_size=20).map("".join))
-def test_arbitrary_files_fail_only_with_requirement_error(text: str) -> None:
-    try:
-        result = _parse_text(text.encode("utf-8", "replace").decode("utf-8"))
-    except RequirementError as exc:
-        assert "Traceback" not in str(exc)
-    else:
-        for parsed in result.requirements:
-            assert parsed.requirement is not None or parsed.url is not None
-            assert parsed.origin.rsplit(":", 1)[1].isdigit()
-
-
-@_FAST
-@given(st.lists(st.one_of(_LINE_PIECES, st.text(max_size=8)), max_size=12).map("".join))
-def test_arbitrary_lines_fail_only_with_requirement_error(text: str) -> None:
-    try:
-        parsed = parse_requirement_line(text, "cli")
-    except RequirementError as exc:
-        assert str(exc).startswith("cli: ")
-    else:
-        assert parsed.requirement is not None or parsed.url is not None
