@@ -37,6 +37,7 @@ from roost.flows.stages import (
     Resolver,
     check_before_fetching,
     choose_scheme,
+    fetch_early,
     recover_interrupted,
     resolve_and_install,
 )
@@ -295,6 +296,10 @@ def locked_resolver(run: Run, files: Sequence[LockedFile], *, origin: str) -> Re
             _take_built_before(run.sdists, candidate)
             if store is not None:
                 _metadata_from_store(store, run.net.fetcher, candidate)
+            # Every locked file is known now: all are fetched at once, as the resolver
+            # fetches what it has pinned, and pip's lines read their metadata from them.
+            if candidate.installed is None or run.request.policy.force_reinstall:
+                fetch_early(candidate, run.request, run.net, run.helpers)
         return run.sdists.built(Resolution(candidates, requested))
 
     return resolver

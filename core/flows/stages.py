@@ -143,24 +143,7 @@ def resolve_stage(
     helpers.unpacker = None if store is None else Unpacker(store, out.detail)
 
     def pinned(candidate: Candidate) -> None:
-        # Fetched (and unpacked) while the resolver goes on. Not for --dry-run, nor in
-        # hash-checking mode (files are fetched once the plan is checked against the
-        # --hash lines), nor for a wheel whose stored copy the plan will use.
-        if request.dry_run or request.hashed or candidate.direct:
-            return
-        if candidate.file is None or not candidate.file.is_wheel:
-            return
-        link = candidate.file.link
-        digest = net.fetcher.known_sha256(link)
-        if store is not None and digest is not None and store.has(digest):
-            return
-        download = net.fetcher.wheel(link)
-        if helpers.unpacker is not None:
-            file = candidate.file
-            metadata = net.fetcher.resolver_metadata(link)
-            helpers.unpacker.early(
-                download, net.fetcher.digests, (file.name, str(file.version), metadata)
-            )
+        fetch_early(candidate, request, net, helpers)
 
     resolution = resolve_or_reuse(
         request.requirements,
@@ -182,6 +165,30 @@ def resolve_stage(
         out.warning(warning)
     resolution.candidates = without_requested(resolution.candidates, request.policy)
     return resolution if sdists is None else sdists.built(resolution)
+
+
+def fetch_early(
+    candidate: Candidate, request: InstallRequest, net: Session, helpers: Helpers
+) -> None:
+    """Start fetching (and unpacking) the wheel of *candidate*, known to be wanted,
+    while the run goes on. Not for --dry-run, nor in hash-checking mode (files are
+    fetched once the plan is checked against the --hash lines), nor for a wheel named
+    directly or whose stored copy the plan will use."""
+    if request.dry_run or request.hashed or candidate.direct:
+        return
+    if candidate.file is None or not candidate.file.is_wheel:
+        return
+    link = candidate.file.link
+    digest = net.fetcher.known_sha256(link)
+    if helpers.store is not None and digest is not None and helpers.store.has(digest):
+        return
+    download = net.fetcher.wheel(link)
+    if helpers.unpacker is not None:
+        file = candidate.file
+        metadata = net.fetcher.resolver_metadata(link)
+        helpers.unpacker.early(
+            download, net.fetcher.digests, (file.name, str(file.version), metadata)
+        )
 
 
 def still_to_install(resolution: Resolution, request: InstallRequest) -> list[Candidate]:

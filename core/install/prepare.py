@@ -197,9 +197,15 @@ class Unpacker:
     """
 
     def __init__(self, store: UnpackedStore, log: Callable[[str], None] = lambda _: None):
+        import importlib
         from concurrent.futures import ThreadPoolExecutor
 
         from roost.store.unpack_helper import UnpackHelper
+
+        # Imported whole here, before any thread of ours runs: a thread importing
+        # installer's modules while another imports them too (the plan's checks, in
+        # the main thread) can be handed a half-initialised module.
+        importlib.import_module("installer.sources")
 
         self._store = store
         self._log = log
