@@ -204,10 +204,13 @@ def _resolve(resolver: Any, request: GroupRequest) -> list[str]:
     try:
         return [str(requirement) for requirement in resolver.resolve(request.group)]
     except ExceptionGroup as group:
-        raise RequirementError(
-            f"{request.path}: dependency group {request.group!r} cannot be read: "
-            f"{_messages(group.exceptions)}"
-        ) from None
+        errors: Sequence[BaseException] = group.exceptions
+    except ValueError as error:
+        # packaging before 26.2 raises the first invalid entry's error on its own.
+        errors = [error]
+    raise RequirementError(
+        f"{request.path}: dependency group {request.group!r} cannot be read: {_messages(errors)}"
+    )
 
 
 def _messages(errors: Sequence[BaseException]) -> str:
